@@ -1,0 +1,71 @@
+"""The registration form: one page a professional returns to open an account.
+
+The email address is never a field: it is the address the form came back from, and the one the
+activation link goes to.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..rules import custom, present
+from ..schema import Field, FieldType, FormDefinition, Rejection, step
+from .common import ORGANISATION_TYPES, ROLES
+
+T = FieldType
+
+# A school URN is 6 digits; an NHS ODS code 3-6 letters and digits.
+_ORGANISATION_ID = re.compile(r"\d{6}|[A-Z0-9]{3,6}")
+
+
+def _organisation_id_shape(answers, ctx):
+    value = answers.get("organisation_id")
+    if present(value) and not _ORGANISATION_ID.fullmatch(str(value).strip().upper()):
+        yield Rejection("organisation-id-invalid", 1, "organisation_id")
+
+
+REGISTRATION = FormDefinition(
+    kind="registration",
+    version=1,
+    title="Register as a professional",
+    intro=(
+        "Fill in this form and reply to the email it came with, attaching the completed form. "
+        "We will send an activation link to the address you reply from."
+    ),
+    steps=(
+        step(
+            1,
+            "Your details",
+            "Tell us who you are and where you work.",
+            Field("name", "Your full name", T.TEXT, required=True, min_length=2, max_length=100),
+            Field("job_title", "Your job title", T.TEXT, required=True),
+            Field("role", "Your role", T.CHOICE, required=True, choices=ROLES),
+            Field("organisation_name", "Organisation name", T.TEXT, required=True),
+            Field("organisation_type", "Organisation type", T.CHOICE, required=True,
+                  choices=ORGANISATION_TYPES),
+            Field("organisation_id", "School URN or NHS ODS code (if you have one)", T.TEXT,
+                  hint="school URN: 6 digits; NHS ODS code: 3 to 6 letters and digits",
+                  max_length=6),
+            Field("work_phone", "Work phone number", T.PHONE, required=True),
+            Field("work_address", "Work address", T.LONG_TEXT, required=True, max_length=500),
+            Field("work_postcode", "Work postcode", T.POSTCODE, required=True),
+            Field("terms_accepted", "I accept the terms of use", T.CHECKBOX, required=True),
+        ),
+    ),
+    rules=(
+        custom("organisation-id-shape", "organisation_id is a 6-digit URN or a 3-6 character ODS code",
+               1, _organisation_id_shape),
+    ),
+    example={
+        "name": "Siân Llewelyn-Łukasz",
+        "job_title": "SENCO and assistant head",
+        "role": "SENCO",
+        "organisation_name": "Glan Ŵy Primary School",
+        "organisation_type": "Maintained school",
+        "organisation_id": "120345",
+        "work_phone": "+441164541000",
+        "work_address": "Glan Ŵy Primary School\n12 Church Street\nLeicester",
+        "work_postcode": "LE1 6ZG",
+        "terms_accepted": True,
+    },
+)
