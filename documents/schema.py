@@ -115,6 +115,33 @@ class Field:
         """The checkbox that stands for choice `index` (0-based) of a multi_choice field."""
         return f"{self.pdf_name}__{index + 1}"
 
+    def as_dict(self) -> dict[str, Any]:
+        """The field as `forms schema --json` shows it."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "pdf_name": self.pdf_name,
+            "label": self.label,
+            "type": self.type.value,
+            "required": self.required,
+            "hint": self.help,
+        }
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.type is FieldType.MULTI_CHOICE:
+            out["option_pdf_names"] = [self.option_pdf_name(i) for i in range(len(self.choices))]
+        optional = {
+            "max_length": self.limit,
+            "min_length": self.min_length,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "decimals": self.decimals or None,
+            "prefill": self.prefill,
+            "group": self.group,
+            "row": self.row,
+        }
+        out.update({k: v for k, v in optional.items() if v is not None})
+        return out
+
 
 @dataclass(frozen=True)
 class Group:
@@ -252,6 +279,35 @@ class FormDefinition:
             if any(f.name == name for f in s.fields):
                 return s.number
         raise KeyError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The definition as `forms schema --json` shows it: steps, fields and rules."""
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "form_id": self.form_id,
+            "title": self.title,
+            "intro": self.intro,
+            "steps": [
+                {
+                    "step": s.number,
+                    "title": s.title,
+                    "intro": s.intro,
+                    "fields": [f.as_dict() for f in s.fields],
+                    "groups": [
+                        {"name": g.name, "label": g.label, "rows": g.rows, "min_rows": g.min_rows}
+                        for g in s.groups
+                    ],
+                    "rules": [
+                        {"name": r.name, "description": r.description}
+                        for r in self.rules
+                        if r.step == s.number
+                    ],
+                }
+                for s in self.steps
+            ],
+            "hidden_fields": {FORM_ID_FIELD: self.form_id, TOKEN_FIELD: "signed form token"},
+        }
 
     @property
     def form_id(self) -> str:

@@ -1,0 +1,1 @@
+"""The service core: receiving mail, the pipeline, cases, accounts, the CLI and wiring."""
