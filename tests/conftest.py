@@ -1,0 +1,42 @@
+"""Fixtures any test may use: a fixed today, a signing key and one PDF reading sandbox per run.
+
+The sandbox is a persistent worker process, so it is made once per session and closed at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from documents.reader import PdfSandbox
+
+# A fixed date, after every date in the forms' examples, so tokens and "not in the future"
+# rules give the same answer every day.
+TODAY = date(2025, 12, 1)
+SECRET_KEY = b"ehcp-intake test key, never used outside tests"
+
+
+@pytest.fixture(scope="session")
+def today() -> date:
+    return TODAY
+
+
+@pytest.fixture(scope="session")
+def secret_key() -> bytes:
+    return SECRET_KEY
+
+
+@pytest.fixture(scope="session")
+def pdf_sandbox() -> Iterator[PdfSandbox]:
+    # Imported here so that a broken reader fails only the tests that read PDFs.
+    from documents.reader import PdfSandbox
+
+    sandbox = PdfSandbox()
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
