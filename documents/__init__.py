@@ -1,5 +1,46 @@
 """Forms as data: fillable PDFs out, every step read and validated back.
 
 Uses nothing else of ours, so forms can be rendered, read and validated with no database.
-The public surface is re-exported here once every module has landed.
+Other packages import only the names below.
 """
+
+from .check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
+from .forms import FORMS, KINDS, get_form
+from .messages import describe
+from .pdfvalues import answers_from_pdf, pdf_values, prefill_values
+from .reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
+from .receipt import render_receipt
+from .render import render_form
+from .schema import FieldType, FormDefinition, Rejection
+from .tokens import SPECIMEN, TokenCheck, issue_token, verify_token
+from .validate import Validation, validate
+
+__all__ = [
+    "FORMS",
+    "KINDS",
+    "NOT_OUR_FORM",
+    "SPECIMEN",
+    "FieldType",
+    "FormCheck",
+    "FormDefinition",
+    "PdfRead",
+    "PdfSandbox",
+    "ReadLimits",
+    "ReadOutcome",
+    "Rejection",
+    "TokenCheck",
+    "Validation",
+    "answers_from_pdf",
+    "check_pdf",
+    "describe",
+    "get_form",
+    "identify_form",
+    "issue_token",
+    "pdf_values",
+    "prefill_values",
+    "read_pdf_fields",
+    "render_form",
+    "render_receipt",
+    "validate",
+    "verify_token",
+]

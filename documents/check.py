@@ -83,8 +83,9 @@ def check_pdf(
     token_text = read.fields.get(TOKEN_FIELD)
     token = verify_token(key, token_text if isinstance(token_text, str) else None, today=today)
     if token.valid and token.kind != form.kind:
-        token = TokenCheck(False, "wrong-form", token.kind, token.professional_id, token.subject_id,
-                           token.expires)
+        token = TokenCheck(
+            False, "wrong-form", token.kind, token.professional_id, token.subject_id, token.expires
+        )
     answers = answers_from_pdf(form, read.fields)
     validation = validate(form, answers, CheckContext(today=today))
     detail = "" if token.valid else f"the form's token is not valid ({token.reason})"

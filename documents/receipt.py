@@ -43,8 +43,11 @@ def render_receipt(
             for f in s.fields
             if not is_empty(answers.get(f.name))
         ]
-        story.append(Paragraph(escape(f"Step {s.number} of {len(form.steps)}: {s.title}"),
-                               styles["Heading2"]))
+        story.append(
+            Paragraph(
+                escape(f"Step {s.number} of {len(form.steps)}: {s.title}"), styles["Heading2"]
+            )
+        )
         if not rows:
             story.append(Paragraph("No answers in this step.", body))
             continue

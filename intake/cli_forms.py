@@ -10,6 +10,7 @@ from pathlib import Path
 
 from documents import (
     KINDS,
+    SPECIMEN,
     FormCheck,
     check_pdf,
     describe,
@@ -17,7 +18,6 @@ from documents import (
     issue_token,
     render_form,
 )
-from documents.tokens import SPECIMEN
 
 from .errors import CommandFailed
 
@@ -131,4 +131,3 @@ def print_check(result: FormCheck) -> None:
         print(f"Step {s.number} of {len(form.steps)}, {s.title}: {status}")
         for r in errors:
             print(f"  - {describe(r, form)}")
-

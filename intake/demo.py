@@ -10,8 +10,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from documents import check_pdf, describe, get_form, issue_token, render_form
-from documents.tokens import SPECIMEN
+from documents import SPECIMEN, check_pdf, describe, get_form, issue_token, render_form
 
 from .errors import CommandFailed
 
@@ -21,7 +20,9 @@ MISTAKES = {"postcode": "LE1 6Z", "signed_name": None}
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="tell the whole story on embedded defaults")
-    demo.add_argument("--out", type=Path, help="folder for the demo's files (default: $INTAKE_HOME/demo)")
+    demo.add_argument(
+        "--out", type=Path, help="folder for the demo's files (default: $INTAKE_HOME/demo)"
+    )
     demo.set_defaults(run=run_demo)
 
 
@@ -40,13 +41,15 @@ def run_demo(args: argparse.Namespace) -> int:
     form = get_form("request")
     token = issue_token(key, form.kind, SPECIMEN, today=today)
 
-    say(f"1. The service issues the {form.title.lower()} as a fillable PDF.")
+    say(f'1. The service issues "{form.title}" as a fillable PDF.')
     blank = _write(out / "1-request-form.pdf", render_form(form, token=token))
     say(f"   {blank}  ({len(form.steps)} steps, signed token inside)")
 
     say("2. A SENCO fills it in, but gets the postcode wrong and forgets to sign.")
     answers = {**form.example, **MISTAKES}
-    wrong = _write(out / "2-filled-with-mistakes.pdf", render_form(form, values=answers, token=token))
+    wrong = _write(
+        out / "2-filled-with-mistakes.pdf", render_form(form, values=answers, token=token)
+    )
     say(f"   {wrong}")
 
     say("3. The service reads the PDF back and checks every step at once:")

@@ -78,12 +78,18 @@ class SettingSpec:
 
 SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("home", str, "./var", "folder for the database, raw mail and attachments"),
-    SettingSpec("database_url", _database_url, None, "defaults to SQLite at $INTAKE_HOME/intake.db"),
+    SettingSpec(
+        "database_url", _database_url, None, "defaults to SQLite at $INTAKE_HOME/intake.db"
+    ),
     SettingSpec("smtp_listen", _host_port, "127.0.0.1:8025", "where the SMTP listener binds"),
     SettingSpec("web_listen", _host_port, "127.0.0.1:8000", "where the web dashboard binds"),
     SettingSpec("smtp_url", _url("smtp", "smtps"), None, "outbound relay; unset: .eml files"),
-    SettingSpec("imap_url", _url("imap", "imaps"), None, "mailbox to watch, e.g. imap://u:p@h/INBOX"),
-    SettingSpec("address", _address, "intake@localhost", "the intake address professionals reply to"),
+    SettingSpec(
+        "imap_url", _url("imap", "imaps"), None, "mailbox to watch, e.g. imap://u:p@h/INBOX"
+    ),
+    SettingSpec(
+        "address", _address, "intake@localhost", "the intake address professionals reply to"
+    ),
     SettingSpec("base_url", _url("http", "https"), "http://127.0.0.1:8000", "for links in email"),
     SettingSpec("secret_key", str, None, "signs form tokens; unset: generated under INTAKE_HOME"),
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
