@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from .schema import Answers, CheckContext, Rejection, Rule
+from .schema import Answers, CheckContext, Group, Rejection, Rule
 from .validate import is_empty
 
 Condition = Callable[[Answers, CheckContext], bool]
@@ -39,9 +39,7 @@ def contains(name: str, *values: Any) -> Condition:
     return lambda answers, ctx: any(v in (answers.get(name) or ()) for v in values)
 
 
-def required_if(
-    rule_name: str, step: int, target: str, when: Condition, description: str
-) -> Rule:
+def required_if(rule_name: str, step: int, target: str, when: Condition, description: str) -> Rule:
     """`target` must be answered when `when` holds."""
 
     def check(answers: Answers, ctx: CheckContext) -> Iterable[Rejection]:
@@ -86,5 +84,43 @@ def _fold(text: Any) -> str:
     return " ".join(str(text).casefold().split())
 
 
-def custom(rule_name: str, description: str, step: int, check: Callable[..., Iterable[Rejection]]) -> Rule:
+def custom(
+    rule_name: str, description: str, step: int, check: Callable[..., Iterable[Rejection]]
+) -> Rule:
     return Rule(rule_name, description, step, check)
+
+
+def at_least_one_answered(
+    rule_name: str,
+    step: int,
+    targets: tuple[str, ...],
+    code: str,
+    description: str,
+    min_length: int = 1,
+) -> Rule:
+    """At least one of `targets` holds an answer of `min_length` characters or more.
+
+    The rejection points at the first target and names them all, so the reply can say "one of".
+    """
+
+    def check(answers: Answers, ctx: CheckContext) -> Iterable[Rejection]:
+        lengths = [len(str(answers.get(t))) if present(answers.get(t)) else 0 for t in targets]
+        if max(lengths) < min_length:
+            yield Rejection(
+                code, step, targets[0], {"fields": list(targets), "minimum": min_length}
+            )
+
+    return Rule(rule_name, description, step, check)
+
+
+def row_not_in_future(rule_name: str, step: int, group: Group, target: str) -> Rule:
+    """The date `target` of each row of `group` is not after today."""
+
+    def check(answers: Answers, ctx: CheckContext) -> Iterable[Rejection]:
+        for row in range(1, group.rows + 1):
+            name = f"{group.name}[{row}].{target}"
+            d = as_date(answers.get(name))
+            if d is not None and d > ctx.today:
+                yield Rejection("date-in-future", step, name, {"row": row})
+
+    return Rule(rule_name, f"{group.name} {target} is not after today", step, check)

@@ -68,7 +68,9 @@ def issue_token(
 ) -> str:
     """A token for a form of `kind` sent to a professional about a case or advice request."""
     expiry_day = (today + lifetime - _EPOCH).days
-    payload = _PAYLOAD.pack(TOKEN_VERSION, KIND_CODES[kind], professional_id, subject_id, expiry_day)
+    payload = _PAYLOAD.pack(
+        TOKEN_VERSION, KIND_CODES[kind], professional_id, subject_id, expiry_day
+    )
     return _encode(payload + _tag(key, payload))
 
 
@@ -110,6 +112,12 @@ def _decode(text: str) -> bytes | None:
     if len(text) != TOKEN_LENGTH:
         return None
     try:
-        return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+        raw = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
     except (binascii.Error, ValueError):
         return None
+    # The last character carries one bit of data and four unused ones that the decoder ignores:
+    # without this, several spellings would decode to the same token and a changed character
+    # could go unnoticed.
+    if _encode(raw) != text.lower():
+        return None
+    return raw

@@ -30,7 +30,11 @@ class Validation:
 
 
 def is_empty(value: Any) -> bool:
-    return value is None or value is False or value == "" or value == [] or value == ()
+    """Unanswered: nothing, an unticked box, no options, or only spaces (a viewer may save a space
+    in a box someone clicked into)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value is False or value == [] or value == ()
 
 
 # Type -> (parser returning canonical value or None, rejection code).
@@ -41,7 +45,10 @@ _PARSERS: dict[FieldType, tuple[Callable[[str], Any], str]] = {
     FieldType.POSTCODE: (validators.normalise_postcode, "postcode-invalid"),
     FieldType.UPN: (validators.normalise_upn, "upn-invalid"),
     FieldType.NHS_NUMBER: (validators.normalise_nhs_number, "nhs-number-invalid"),
-    FieldType.FILE: (lambda t: t if validators.file_extension_allowed(t) else None, "file-type-not-allowed"),
+    FieldType.FILE: (
+        lambda t: t if validators.file_extension_allowed(t) else None,
+        "file-type-not-allowed",
+    ),
 }
 
 

@@ -14,8 +14,9 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 # dd/mm/yyyy as the PDF asks; d/m/yyyy, dots, dashes and ISO yyyy-mm-dd are forgiven.
-_DMY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# [0-9], not \d: \d also matches other scripts' digits, which int() would quietly accept.
+_DMY = re.compile(r"([0-9]{1,2})\s*[/.\-]\s*([0-9]{1,2})\s*[/.\-]\s*([0-9]{4})")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def parse_date(text: str) -> date | None:
@@ -47,13 +48,24 @@ def normalise_email(text: str) -> str | None:
     return result.normalized
 
 
+# Digits and the punctuation people write numbers with; letters are refused because the parser
+# would otherwise read them as a keypad word ("O116" becomes 6116).
+_PHONE_CHARACTERS = re.compile(r"\+?[0-9\s()\-.]+")
+UK_COUNTRY_CODE = 44
+
+
 def normalise_phone(text: str) -> str | None:
     """A UK phone number (0 or +44 forms) as E.164, or None."""
+    # The parser stumbles on tabs and line breaks that a pasted number may carry.
+    text = " ".join(text.split())
+    if not _PHONE_CHARACTERS.fullmatch(text):
+        return None
     try:
-        number = phonenumbers.parse(text.strip(), "GB")
+        number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    # +44 includes the Crown Dependencies (Jersey, Guernsey, Isle of Man), whose numbers we take.
+    if number.country_code != UK_COUNTRY_CODE or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -68,15 +80,13 @@ def normalise_postcode(text: str) -> str | None:
     if not m:
         return None
     outward, inward = m.groups()
-    if len(outward) == 4 and outward[1].isdigit() and not outward[2].isdigit():
-        return None  # A9A9 is not a shape
     return f"{outward} {inward}"
 
 
 def normalise_nhs_number(text: str) -> str | None:
     """Ten digits with a valid modulus-11 check digit, spaces and dashes ignored."""
     digits = re.sub(r"[\s\-]", "", text)
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         return None
     total = sum(int(d) * weight for d, weight in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
@@ -89,7 +99,7 @@ def normalise_nhs_number(text: str) -> str | None:
 
 # UPN letters: A-Z without I, O and S; A=0 ... Z=22.
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
-_UPN = re.compile(rf"[{_UPN_LETTERS}]\d{{11}}[0-9{_UPN_LETTERS}]")
+_UPN = re.compile(rf"[{_UPN_LETTERS}][0-9]{{11}}[0-9{_UPN_LETTERS}]")
 
 
 def normalise_upn(text: str) -> str | None:
@@ -118,11 +128,17 @@ def upn_check_letter(body: str) -> str:
     return _UPN_LETTERS[total % 23]
 
 
+# Commas only as thousands separators: "1,5" is a decimal comma, not fifteen.
+_WHOLE = r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+
+
 def parse_number(text: str, decimals: int = 0) -> float | int | None:
-    text = text.strip().replace(",", "")
-    pattern = r"-?\d+" if decimals == 0 else rf"-?\d+(\.\d{{1,{decimals}}})?"
-    if not re.fullmatch(pattern, text):
+    """A number with at most `decimals` places: int when 0, else float; None if not one."""
+    text = text.strip()
+    fraction = rf"(?:\.[0-9]{{1,{decimals}}})?" if decimals > 0 else ""
+    if not re.fullmatch(_WHOLE + fraction, text):
         return None
+    text = text.replace(",", "")
     return int(text) if decimals == 0 else float(text)
 
 
@@ -130,5 +146,6 @@ ALLOWED_FILE_EXTENSIONS = frozenset({"pdf", "docx", "doc", "odt", "jpg", "jpeg",
 
 
 def file_extension_allowed(name: str) -> bool:
-    _, dot, ext = name.strip().rpartition(".")
-    return bool(dot) and ext.lower() in ALLOWED_FILE_EXTENSIONS
+    """True when `name` has a name before an allowed extension (".pdf" alone is no file name)."""
+    stem, dot, ext = name.strip().rpartition(".")
+    return bool(dot and stem.strip()) and ext.lower() in ALLOWED_FILE_EXTENSIONS

@@ -1,1 +1,71 @@
-"""Placeholder package: see ../shared/ARCHITECTURE.md section 2 for what lands here."""
+"""The store: SQLAlchemy models, opening and migrating the database, reference numbers and
+claiming work. Other packages import only what is listed here."""
+
+from store.base import Base, UTCDateTime, utcnow
+from store.claims import LEASE, claim_inbound, claim_outbox, record_inbound_failure
+from store.db import Database, alembic_config, normalise_url, open_database, upgrade
+from store.mail_models import (
+    MAX_INBOUND_ATTEMPTS,
+    Attachment,
+    InboundMessage,
+    MailboxState,
+    OutboxMessage,
+)
+from store.models import (
+    AdviceRequest,
+    AuditEntry,
+    Case,
+    Child,
+    Professional,
+    ReferenceCounter,
+    Submission,
+    TimelineEvent,
+    TimelineEventImmutable,
+)
+from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference
+from store.statuses import (
+    AdviceStatus,
+    InboundStatus,
+    OutboxStatus,
+    SubmissionKind,
+    TimelineKind,
+    Transport,
+)
+
+__all__ = [
+    "ADVICE_PREFIX",
+    "CASE_PREFIX",
+    "LEASE",
+    "MAX_INBOUND_ATTEMPTS",
+    "AdviceRequest",
+    "AdviceStatus",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "Child",
+    "Database",
+    "InboundMessage",
+    "InboundStatus",
+    "MailboxState",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Professional",
+    "ReferenceCounter",
+    "Submission",
+    "SubmissionKind",
+    "TimelineEvent",
+    "TimelineEventImmutable",
+    "TimelineKind",
+    "Transport",
+    "UTCDateTime",
+    "alembic_config",
+    "claim_inbound",
+    "claim_outbox",
+    "next_reference",
+    "normalise_url",
+    "open_database",
+    "record_inbound_failure",
+    "upgrade",
+    "utcnow",
+]

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The database fixtures (SQLite and PostgreSQL) live in their own plugin module.
+pytest_plugins = ["db_fixtures"]
+
 if TYPE_CHECKING:
     from documents.reader import PdfSandbox
 

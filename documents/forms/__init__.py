@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..schema import FormDefinition
+from .advice import ADVICE
 from .registration import REGISTRATION
+from .request import REQUEST
 
-FORMS: dict[str, FormDefinition] = {form.kind: form for form in (REGISTRATION,)}
+FORMS: dict[str, FormDefinition] = {form.kind: form for form in (REQUEST, ADVICE, REGISTRATION)}
 KINDS = ("request", "advice", "registration")
 
 

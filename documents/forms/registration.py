@@ -6,23 +6,10 @@ activation link goes to.
 
 from __future__ import annotations
 
-import re
-
-from ..rules import custom, present
-from ..schema import Field, FieldType, FormDefinition, Rejection, step
-from .common import ORGANISATION_TYPES, ROLES
+from ..schema import Field, FieldType, FormDefinition, step
+from .common import ORGANISATION_TYPES, ROLES, organisation_id_shape
 
 T = FieldType
-
-# A school URN is 6 digits; an NHS ODS code 3-6 letters and digits.
-_ORGANISATION_ID = re.compile(r"\d{6}|[A-Z0-9]{3,6}")
-
-
-def _organisation_id_shape(answers, ctx):
-    value = answers.get("organisation_id")
-    if present(value) and not _ORGANISATION_ID.fullmatch(str(value).strip().upper()):
-        yield Rejection("organisation-id-invalid", 1, "organisation_id")
-
 
 REGISTRATION = FormDefinition(
     kind="registration",
@@ -41,21 +28,27 @@ REGISTRATION = FormDefinition(
             Field("job_title", "Your job title", T.TEXT, required=True),
             Field("role", "Your role", T.CHOICE, required=True, choices=ROLES),
             Field("organisation_name", "Organisation name", T.TEXT, required=True),
-            Field("organisation_type", "Organisation type", T.CHOICE, required=True,
-                  choices=ORGANISATION_TYPES),
-            Field("organisation_id", "School URN or NHS ODS code (if you have one)", T.TEXT,
-                  hint="school URN: 6 digits; NHS ODS code: 3 to 6 letters and digits",
-                  max_length=6),
+            Field(
+                "organisation_type",
+                "Organisation type",
+                T.CHOICE,
+                required=True,
+                choices=ORGANISATION_TYPES,
+            ),
+            Field(
+                "organisation_id",
+                "School URN or NHS ODS code (if you have one)",
+                T.TEXT,
+                hint="school URN: 6 digits; NHS ODS code: 3 to 6 letters and digits",
+                max_length=6,
+            ),
             Field("work_phone", "Work phone number", T.PHONE, required=True),
             Field("work_address", "Work address", T.LONG_TEXT, required=True, max_length=500),
             Field("work_postcode", "Work postcode", T.POSTCODE, required=True),
             Field("terms_accepted", "I accept the terms of use", T.CHECKBOX, required=True),
         ),
     ),
-    rules=(
-        custom("organisation-id-shape", "organisation_id is a 6-digit URN or a 3-6 character ODS code",
-               1, _organisation_id_shape),
-    ),
+    rules=(organisation_id_shape(1, "organisation_id"),),
     example={
         "name": "Siân Llewelyn-Łukasz",
         "job_title": "SENCO and assistant head",

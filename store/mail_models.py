@@ -1,0 +1,151 @@
+"""The mail records: inbound messages with their attachments, the outbox, and mailbox positions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, JSONData, StrEnumText, utcnow
+from store.models import EMAIL, MESSAGE_ID, SHA256_HEX
+from store.statuses import InboundStatus, OutboxStatus, Transport
+
+# Attempts at processing a message before it is parked for a caseworker.
+MAX_INBOUND_ATTEMPTS = 5
+
+
+class InboundMessage(Base):
+    """One email as received, stored before the mailbox is acknowledged.
+
+    `status` is the lifecycle, and only the pipeline changes it:
+
+    - `received`: stored (raw bytes and this row committed); nothing else done yet.
+    - `processing`: claimed by a worker (`store.claim_inbound`); `next_attempt_at` is then the
+      end of the claim's lease, after which another worker may take the message over.
+    - `accepted`: a valid form was recorded (`submission_id`, `case_id` set); confirmation queued.
+    - `rejected`: answered with every problem at once (`reasons`), the sender's PDF returned.
+    - `quarantined`: held unopened for a person (a hostile or unreadable PDF, a suspected attack).
+    - `awaiting_verification`: a valid form from a sender not yet proven to own the address; a
+      one-time code was emailed. A correct code moves it to `accepted`.
+    - `ignored`: automatic mail (auto-replies, bounces, bulk, our own mail coming back); never
+      answered, the reason recorded.
+    - `duplicate`: the same message (`message_key`) or the same form and PDF as an earlier one;
+      `duplicate_of_id` names the first.
+    - `failed`: processing raised (a bug or an outage); retried from `next_attempt_at`.
+    - `parked`: failed `MAX_INBOUND_ATTEMPTS` times (counting claims whose worker died); left for a
+      caseworker, who may set it back to `received`.
+
+        received -> processing -> accepted | rejected | quarantined | awaiting_verification
+                                  | ignored | duplicate | failed
+        failed -> processing (retry) ... -> parked after MAX_INBOUND_ATTEMPTS
+
+    `reasons` holds the rejections as data, `[{"code", "step", "field", "params"}]`; `decisions`
+    holds every screening rule's hit or miss, so any outcome can be explained afterwards.
+    Exactly once: `(mailbox, uidvalidity, uid)` is unique for IMAP (NULLs for other transports
+    never clash), and `message_key` (the normalised Message-ID, else a hash of body and
+    attachments) is unique for every transport.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    transport: Mapped[Transport] = mapped_column(StrEnumText(Transport))
+    mailbox: Mapped[str | None] = mapped_column(String(255))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    message_key: Mapped[str] = mapped_column(String(MESSAGE_ID), unique=True)
+    raw_sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    size: Mapped[int] = mapped_column(Integer)
+    envelope_from: Mapped[str | None] = mapped_column(String(EMAIL))
+    envelope_to: Mapped[list[str]] = mapped_column(JSONData, default=list)
+    from_address: Mapped[str | None] = mapped_column(String(EMAIL))
+    subject: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[InboundStatus] = mapped_column(
+        StrEnumText(InboundStatus), default=InboundStatus.RECEIVED, index=True
+    )
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONData, default=list)
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSONData, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # use_alter: submissions also point here, and one of the two keys must come after both tables.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", use_alter=True))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")
+
+
+class Attachment(Base):
+    """A file that came with an inbound message; `listed` when the form's evidence list names it,
+    `flag` when something about it needs a person's eye (wrong type, too big, unlisted)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_message_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # Sanitised: no path parts or control characters, safe to show and to offer for download.
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    size: Mapped[int] = mapped_column(Integer)
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag: Mapped[str | None] = mapped_column(Text)
+
+    inbound_message: Mapped[InboundMessage] = relationship(back_populates="attachments")
+
+
+class OutboxMessage(Base):
+    """An email the service will send, written in the same transaction as its cause.
+
+    `raw` is the composed message and `message_id` its Message-ID, both fixed when queued, so a
+    retry sends the same bytes and a receiver can see a repeat for what it is. Statuses are in
+    `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is its lease.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(80))  # the template's name
+    to_address: Mapped[str] = mapped_column(String(EMAIL))
+    subject: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(MESSAGE_ID), unique=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[OutboxStatus] = mapped_column(
+        StrEnumText(OutboxStatus), default=OutboxStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+
+
+class MailboxState(Base):
+    """How far the IMAP watcher has read a mailbox; a new UIDVALIDITY means start again."""
+
+    __tablename__ = "mailbox_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(255), unique=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)

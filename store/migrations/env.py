@@ -1,0 +1,39 @@
+"""Alembic's entry point: runs the migrations in versions/ against the configured database.
+
+There is no alembic.ini; `store.db.alembic_config(url)` builds the configuration. To write a new
+migration, compare the models with a database at head:
+
+    .venv/bin/python -c "from alembic import command; from store.db import alembic_config; \\
+        command.revision(alembic_config('sqlite:///var/intake.db'), 'what changed', \\
+        autogenerate=True)"
+
+then read and correct what it wrote (it cannot see renames, check constraints or data changes).
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+import store
+from store.db import open_database
+
+LOCK_KEY = 0x1E_4C_1A_7E  # any fixed number, the same in every process
+
+database = open_database(context.config.get_main_option("sqlalchemy.url"))
+try:
+    with database.engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=store.Base.metadata,
+            # SQLite alters most things only by copying the table: "batch" mode does that.
+            render_as_batch=database.dialect == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            if database.dialect == "postgresql":
+                # Workers starting together: one migrates, the rest wait and then find it done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            context.run_migrations()
+finally:
+    database.close()
