@@ -6,6 +6,7 @@ Other packages import only the names below.
 
 from .check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
 from .forms import FORMS, KINDS, get_form
+from .forms.common import ORGANISATION_TYPES, ROLES
 from .messages import describe
 from .pdfvalues import answers_from_pdf, pdf_values, prefill_values
 from .reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
@@ -14,11 +15,14 @@ from .render import render_form
 from .schema import FieldType, FormDefinition, Rejection
 from .tokens import SPECIMEN, TokenCheck, issue_token, verify_token
 from .validate import Validation, validate
+from .validators import normalise_email
 
 __all__ = [
     "FORMS",
     "KINDS",
     "NOT_OUR_FORM",
+    "ORGANISATION_TYPES",
+    "ROLES",
     "SPECIMEN",
     "FieldType",
     "FormCheck",
@@ -35,6 +39,7 @@ __all__ = [
     "describe",
     "get_form",
     "identify_form",
+    "normalise_email",
     "issue_token",
     "pdf_values",
     "prefill_values",

@@ -30,6 +30,8 @@ class FormCheck:
     form: FormDefinition | None = None
     token: TokenCheck | None = None
     validation: Validation | None = None
+    # The token as written in the PDF, whether or not it verified.
+    token_text: str | None = None
 
     @property
     def readable(self) -> bool:
@@ -80,8 +82,9 @@ def check_pdf(
     form = identify_form(read.fields)
     if form is None:
         return FormCheck(NOT_OUR_FORM, "the PDF has form fields, but it is not one of our forms")
-    token_text = read.fields.get(TOKEN_FIELD)
-    token = verify_token(key, token_text if isinstance(token_text, str) else None, today=today)
+    raw_token = read.fields.get(TOKEN_FIELD)
+    token_text = raw_token.strip().lower() if isinstance(raw_token, str) else None
+    token = verify_token(key, token_text, today=today)
     if token.valid and token.kind != form.kind:
         token = TokenCheck(
             False, "wrong-form", token.kind, token.professional_id, token.subject_id, token.expires
@@ -89,4 +92,4 @@ def check_pdf(
     answers = answers_from_pdf(form, read.fields)
     validation = validate(form, answers, CheckContext(today=today))
     detail = "" if token.valid else f"the form's token is not valid ({token.reason})"
-    return FormCheck("ok", detail, form, token, validation)
+    return FormCheck("ok", detail, form, token, validation, token_text or None)

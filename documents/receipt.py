@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from .fonts import text_fonts
 from .schema import FieldType, FormDefinition
@@ -37,31 +36,21 @@ def render_receipt(
         Paragraph(escape(f"Reference {reference}, received {received:%d/%m/%Y %H:%M}"), body),
         Spacer(1, 4 * mm),
     ]
+    label_style = ParagraphStyle("label", parent=body, fontName=bold, spaceBefore=6)
     for s in form.steps:
-        rows = [
-            [Paragraph(escape(f.label), body), Paragraph(_shown(f.type, answers[f.name]), body)]
-            for f in s.fields
-            if not is_empty(answers.get(f.name))
-        ]
         story.append(
             Paragraph(
                 escape(f"Step {s.number} of {len(form.steps)}: {s.title}"), styles["Heading2"]
             )
         )
-        if not rows:
+        answered = [f for f in s.fields if not is_empty(answers.get(f.name))]
+        if not answered:
             story.append(Paragraph("No answers in this step.", body))
-            continue
-        table = Table(rows, colWidths=[70 * mm, 100 * mm])
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                    ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                ]
-            )
-        )
-        story.append(table)
+        # Label and answer as paragraphs, not table cells: a 4,000-character answer must be
+        # free to run over a page break.
+        for f in answered:
+            story.append(Paragraph(escape(f.label), label_style))
+            story.append(Paragraph(_shown(f.type, answers[f.name]), body))
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=f"Receipt {reference}").build(story)
     return buffer.getvalue()

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_forms, demo
+from . import cli_forms, cli_records, demo
 from .errors import CommandFailed
 from .settings import SettingsError, load_settings
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_forms.add_commands(commands)
+    cli_records.add_commands(commands)
     demo.add_command(commands)
     return parser
 

@@ -94,6 +94,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("secret_key", str, None, "signs form tokens; unset: generated under INTAKE_HOME"),
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
     SettingSpec("max_message_bytes", _positive_int, str(25 * 1024 * 1024), "largest message taken"),
+    SettingSpec(
+        "service_name", str, "SEND service", "the council service's name, signed on emails"
+    ),
     SettingSpec("timezone", _zone, "Europe/London", "for due dates and reminder times"),
 )
 
@@ -111,6 +114,7 @@ class Settings:
     secret_key: str | None
     trusted_authserv: str | None
     max_message_bytes: int
+    service_name: str
     timezone: str
 
     def token_key(self) -> bytes:

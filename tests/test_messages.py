@@ -24,6 +24,8 @@ _CODE_ARGUMENT = {"Rejection": 0, "reject": 0, "at_least_one_answered": 3}
 # Every placeholder a sentence may use; describe() fills each of them from a rejection.
 KNOWN_PLACEHOLDERS = {
     "outcome",
+    "file",
+    "detail",
     "label",
     "step",
     "row",
@@ -199,6 +201,8 @@ SAMPLE_PARAMS = {
     "age": 31,
     "row": 2,
     "value": "Wizard",
+    "file": "ep-report.pdf",
+    "detail": "it is encrypted with a password",
     "other": "referrer_name",
     "fields": ["referrer_name", "signed_name"],
     "area": "SEMH",

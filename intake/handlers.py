@@ -1,0 +1,368 @@
+"""What the pipeline does with a routed message: one handler per route, each ending in a final
+status, its reasons as data, and the replies queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from documents import (
+    FormCheck,
+    FormDefinition,
+    Rejection,
+    describe,
+    get_form,
+    prefill_values,
+    render_receipt,
+)
+from notifier import Attachment
+from store import Case, InboundMessage, InboundStatus, Professional, Submission
+
+from .accounts import known_about
+from .mime import ParsedMessage
+from .replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
+from .requests import attachment_problems, find_duplicate, record_request
+from .routing import Route
+from .services import Services
+from .timeline import timeline_rows
+
+# Reader outcomes that suggest a hostile file: held for a person rather than answered.
+HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory"})
+
+
+def reason(
+    code: str,
+    step: int | None = None,
+    field: str | None = None,
+    form: str | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """A reason as stored on the message row: data, worded only where it is shown."""
+    return {"code": code, "step": step, "field": field, "form": form, "params": params}
+
+
+def from_rejection(r: Rejection, form: FormDefinition) -> dict[str, Any]:
+    return reason(r.code, r.step, r.field, form.kind, **dict(r.params))
+
+
+def worded(reasons: Iterable[dict[str, Any]], form: FormDefinition | None = None) -> list[str]:
+    return [
+        describe(Rejection(r["code"], r["step"], r["field"], r["params"]), form) for r in reasons
+    ]
+
+
+@dataclass
+class Context:
+    services: Services
+    session: Session
+    message: InboundMessage
+    parsed: ParsedMessage
+    thread: Thread
+
+    def finish(
+        self,
+        status: InboundStatus,
+        reasons: Sequence[dict[str, Any]] = (),
+        *,
+        decisions: list[dict[str, Any]] | None = None,
+        case_id: int | None = None,
+        submission_id: int | None = None,
+        duplicate_of: int | None = None,
+    ) -> None:
+        m = self.message
+        m.status = status
+        m.reasons = list(reasons)
+        if decisions is not None:
+            m.decisions = decisions
+        m.case_id = case_id
+        m.submission_id = submission_id
+        m.duplicate_of_id = duplicate_of
+        m.processed_at = self.services.now()
+        m.next_attempt_at = None
+        m.last_error = None
+
+    def can_reply(self) -> bool:
+        return bool(self.thread.address)
+
+    def refuse(self, reasons: Sequence[dict[str, Any]], decisions: list[dict[str, Any]]) -> None:
+        """Screening refused the message: say why, once, to a person who can act on it."""
+        self.finish(InboundStatus.REJECTED, reasons, decisions=decisions)
+        if self.can_reply():
+            text = " ".join(
+                worded(
+                    [
+                        reason("message-refused", detail=r["params"].get("detail", r["code"]))
+                        for r in reasons
+                    ]
+                )
+            )
+            send_reply(
+                self.services,
+                self.session,
+                "not_accepted",
+                self.thread,
+                {"reason": text, "fresh_form": False},
+            )
+
+    def received_on(self):
+        return self.message.received_at.astimezone(ZoneInfo(self.services.settings.timezone)).date()
+
+
+def handle_route(ctx: Context, found: Route, decisions: list[dict[str, Any]]) -> None:
+    ctx.message.decisions = decisions
+    if found.name == "form-token":
+        on_form(ctx, found)
+    else:
+        on_no_form(ctx, found)
+
+
+def on_no_form(ctx: Context, found: Route) -> None:
+    """No readable form of ours: say what we found and send the form they need."""
+    reasons = [
+        reason("pdf-unreadable", file=pdf.filename, detail=check.detail, outcome=check.outcome)
+        for pdf, check in found.unreadable
+    ]
+    if not reasons:
+        reasons = [reason("unknown-sender" if found.sender is None else "no-form-attached")]
+    hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
+    ctx.finish(InboundStatus.QUARANTINED if hostile else InboundStatus.REJECTED, reasons)
+    if not ctx.can_reply() or hostile:
+        return
+    if found.sender is None:
+        _, pdf = specimen_form(ctx.services, "registration")
+        send_reply(
+            ctx.services, ctx.session, "registration_form", ctx.thread, {}, attachments=[pdf]
+        )
+        return
+    token, pdf = form_for_route(ctx, found)
+    lead = " ".join(worded(reasons)) + " Your form is attached: fill it in and reply with it."
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "request_form",
+        ctx.thread,
+        {"name": found.sender.name, "lead": lead, "form_title": get_form("request").title},
+        attachments=[pdf],
+        token=token,
+    )
+
+
+def form_for_route(ctx: Context, found: Route):
+    """The sender's own request form back: the same token and latest answers when the reply
+    names a request of theirs, else a fresh personal form."""
+    token = found.token
+    verdict = found.token_check
+    owns = (
+        verdict is not None
+        and verdict.valid
+        and verdict.kind == "request"
+        and verdict.professional_id == found.sender.id
+    )
+    if not owns and found.thread_email is not None and found.thread_email.case_id:
+        case = ctx.session.get(Case, found.thread_email.case_id)
+        if case is not None and case.requested_by_id == found.sender.id:
+            token, owns = case.request_token, True
+    if not owns:
+        return personal_request_form(ctx.services, found.sender)
+    form = get_form("request")
+    latest = ctx.session.scalar(
+        select(Submission).where(Submission.token == token).order_by(Submission.version.desc())
+    )
+    values = latest.answers if latest else None
+    if values is None:
+        values = prefill_values(form, known_about(found.sender))
+    return token, form_pdf(form, token, values)
+
+
+def on_form(ctx: Context, found: Route) -> None:
+    check: FormCheck = found.form
+    form, token = check.form, check.token
+    if form.kind == "registration":
+        on_registration(ctx, found)
+        return
+    if not token.valid:
+        ctx.finish(InboundStatus.REJECTED, [reason(f"token-{token.reason}")])
+        _answer_with_fresh_form(ctx, found, f"token-{token.reason}")
+        return
+    if token.specimen:
+        ctx.finish(InboundStatus.REJECTED, [reason("specimen-form")])
+        _answer_with_fresh_form(ctx, found, "specimen-form")
+        return
+    issued_to = ctx.session.get(Professional, token.professional_id)
+    if issued_to is None or found.sender is None or found.sender.id != issued_to.id:
+        ctx.finish(
+            InboundStatus.QUARANTINED, [reason("sender-mismatch", issued_to=token.professional_id)]
+        )
+        if ctx.can_reply():
+            send_reply(
+                ctx.services,
+                ctx.session,
+                "not_accepted",
+                ctx.thread,
+                {"reason": worded([reason("sender-mismatch")])[0], "fresh_form": False},
+            )
+        return
+    if form.kind == "advice":
+        on_advice(ctx, found)
+        return
+    on_request(ctx, found)
+
+
+def _answer_with_fresh_form(ctx: Context, found: Route, code: str) -> None:
+    if not ctx.can_reply():
+        return
+    if found.sender is None:
+        _, pdf = specimen_form(ctx.services, "registration")
+        send_reply(
+            ctx.services, ctx.session, "registration_form", ctx.thread, {}, attachments=[pdf]
+        )
+        return
+    token, pdf = personal_request_form(ctx.services, found.sender)
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "not_accepted",
+        ctx.thread,
+        {"reason": worded([reason(code)])[0], "fresh_form": True},
+        attachments=[pdf],
+        token=token,
+    )
+
+
+def _problems_reply(
+    ctx: Context,
+    form: FormDefinition,
+    token: str | None,
+    answers: dict[str, Any],
+    problems: Sequence[Rejection],
+) -> None:
+    steps = []
+    for s in form.steps:
+        here = [describe(p, form) for p in problems if p.step == s.number]
+        if here:
+            steps.append({"number": s.number, "title": s.title, "messages": here})
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "problems",
+        ctx.thread,
+        {"count": len(problems), "steps": steps, "form_name": f"{form.kind} form"},
+        attachments=[form_pdf(form, token or "", answers)],
+        token=token,
+    )
+
+
+def on_request(ctx: Context, found: Route) -> None:
+    check = found.form
+    form, answers = check.form, dict(check.validation.answers)
+    others = [a for a in ctx.parsed.attachments if a is not found.pdf]
+    problems = [*check.validation.rejections, *attachment_problems(form, answers, others)]
+    if problems:
+        ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
+        _problems_reply(ctx, form, check.token_text, answers, problems)
+        return
+    earlier = find_duplicate(ctx.session, check.token_text, found.pdf.data)
+    if earlier is not None:
+        ctx.finish(
+            InboundStatus.DUPLICATE,
+            [reason("duplicate-submission")],
+            case_id=earlier.case_id,
+            submission_id=earlier.id,
+            duplicate_of=earlier.inbound_message_id,
+        )
+        return
+    recorded = record_request(
+        ctx.services,
+        ctx.session,
+        ctx.message,
+        form=form,
+        answers=answers,
+        token=check.token_text,
+        professional_id=found.sender.id,
+        pdf=found.pdf,
+        attachments=ctx.parsed.attachments,
+        received_on=ctx.received_on(),
+    )
+    case = recorded.case
+    ctx.finish(InboundStatus.ACCEPTED, case_id=case.id, submission_id=recorded.submission.id)
+    receipt = render_receipt(
+        form, answers, reference=case.reference, received=ctx.message.received_at
+    )
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "confirmation",
+        ctx.thread,
+        {
+            "reference": case.reference,
+            "version": recorded.submission.version,
+            "form_title": form.title,
+            "form_name": "request",
+            "timeline": timeline_rows(case.day0),
+        },
+        attachments=[Attachment(f"receipt-{case.reference}.pdf", "application/pdf", receipt)],
+        token=check.token_text,
+        case_id=case.id,
+    )
+
+
+def on_advice(ctx: Context, found: Route) -> None:
+    check = found.form
+    form, answers = check.form, dict(check.validation.answers)
+    problems = list(check.validation.rejections)
+    if problems:
+        ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
+        _problems_reply(ctx, form, check.token_text, answers, problems)
+        return
+    ctx.finish(InboundStatus.QUARANTINED, [reason("advice-held")])
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "notice",
+        ctx.thread,
+        {"subject_line": "Advice received", "paragraphs": worded([reason("advice-held")])},
+    )
+
+
+def on_registration(ctx: Context, found: Route) -> None:
+    check = found.form
+    form, answers = check.form, dict(check.validation.answers)
+    problems = list(check.validation.rejections)
+    if problems:
+        ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
+        _problems_reply(ctx, form, check.token_text, answers, problems)
+        return
+    if found.sender is not None:
+        ctx.finish(InboundStatus.REJECTED, [reason("already-registered")])
+        token, pdf = personal_request_form(ctx.services, found.sender)
+        send_reply(
+            ctx.services,
+            ctx.session,
+            "request_form",
+            ctx.thread,
+            {
+                "name": found.sender.name,
+                "lead": worded([reason("already-registered")])[0],
+                "form_title": get_form("request").title,
+            },
+            attachments=[pdf],
+            token=token,
+        )
+        return
+    ctx.finish(InboundStatus.QUARANTINED, [reason("registration-received")])
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "notice",
+        ctx.thread,
+        {
+            "subject_line": "Registration received",
+            "paragraphs": worded([reason("registration-received")]),
+        },
+    )

@@ -1,0 +1,113 @@
+"""The emails the pipeline sends, each queued in the outbox inside the caller's transaction.
+
+A reply threads under the message it answers, and when it carries a personal form its
+Reply-To is the signed plus-address (`intake+TOKEN@...`), so an answer without the PDF still
+finds its way back to the right form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from documents import (
+    SPECIMEN,
+    FormDefinition,
+    get_form,
+    issue_token,
+    prefill_values,
+    render_form,
+)
+from notifier import Attachment, compose_email, enqueue
+from store import Professional
+
+from .accounts import known_about
+from .services import Services
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Who we answer and where the answer threads."""
+
+    address: str
+    message_id: str | None
+    references: tuple[str, ...]
+    inbound_id: int | None
+
+
+def plus_address(services: Services, token: str) -> str:
+    local, _, domain = services.settings.address.partition("@")
+    return f"{local}+{token}@{domain}"
+
+
+def form_pdf(
+    form: FormDefinition, token: str, values: Mapping[str, Any] | None = None
+) -> Attachment:
+    return Attachment(
+        f"{form.kind}-form.pdf", "application/pdf", render_form(form, values=values, token=token)
+    )
+
+
+def personal_request_form(services: Services, professional: Professional) -> tuple[str, Attachment]:
+    """A fresh request form for `professional`: a new token (one token, one request) and their
+    work details filled in."""
+    form = get_form("request")
+    token = issue_token(services.key, form.kind, professional.id, today=services.today())
+    values = prefill_values(form, known_about(professional))
+    return token, form_pdf(form, token, values)
+
+
+def specimen_form(services: Services, kind: str) -> tuple[str, Attachment]:
+    form = get_form(kind)
+    token = issue_token(services.key, kind, SPECIMEN, today=services.today())
+    return token, form_pdf(form, token)
+
+
+def send_reply(
+    services: Services,
+    session: Session,
+    template: str,
+    thread: Thread,
+    context: Mapping[str, Any],
+    *,
+    attachments: Sequence[Attachment] = (),
+    token: str | None = None,
+    case_id: int | None = None,
+    auto_submitted: str = "auto-replied",
+) -> None:
+    email = compose_email(
+        template,
+        {"service_name": services.settings.service_name, **context},
+        sender=services.settings.address,
+        to=thread.address,
+        instance=services.instance,
+        reply_to=plus_address(services, token) if token else None,
+        in_reply_to=thread.message_id,
+        references=thread.references,
+        attachments=attachments,
+        auto_submitted=auto_submitted,
+    )
+    enqueue(session, email, kind=template, inbound_message_id=thread.inbound_id, case_id=case_id)
+
+
+def send_request_form(
+    services: Services,
+    session: Session,
+    professional: Professional,
+    thread: Thread,
+    lead: str,
+) -> None:
+    token, pdf = personal_request_form(services, professional)
+    send_reply(
+        services,
+        session,
+        "request_form",
+        thread,
+        {"name": professional.name, "lead": lead, "form_title": get_form("request").title},
+        attachments=[pdf],
+        token=token,
+        auto_submitted="auto-generated" if thread.inbound_id is None else "auto-replied",
+    )
