@@ -32,6 +32,8 @@ class Services:
     # Set by `intake serve` so that new mail wakes the workers at once.
     wake_pipeline: object | None = field(default=None)
     wake_sender: object | None = field(default=None)
+    # Parts handed in by the caller (tests share one sandbox) are the caller's to close.
+    owns_parts: bool = True
 
     @property
     def instance(self) -> str:
@@ -44,8 +46,9 @@ class Services:
         return datetime.now(ZoneInfo(self.settings.timezone)).date()
 
     def close(self) -> None:
-        self.sandbox.close()
-        self.db.close()
+        if self.owns_parts:
+            self.sandbox.close()
+            self.db.close()
 
 
 def instance_marker(key: bytes) -> str:
@@ -53,24 +56,32 @@ def instance_marker(key: bytes) -> str:
     return hashlib.sha256(b"instance" + key).hexdigest()[:16]
 
 
-def open_services(settings: Settings, *, migrate: bool = True) -> Services:
-    """Open the database (creating or upgrading it first), the raw store and the PDF sandbox."""
+def open_services(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    database: Database | None = None,
+    sandbox: PdfSandbox | None = None,
+) -> Services:
+    """Open the database (creating or upgrading it first), the raw store and the PDF sandbox;
+    a `database` and `sandbox` given are used as they are, and left open by `close()`."""
     home = Path(settings.home)
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o700)
-    if migrate:
+    if migrate and database is None:
         store.upgrade(settings.database_url)
     key = settings.token_key()
     return Services(
         settings=settings,
-        db=store.open_database(settings.database_url),
+        db=database or store.open_database(settings.database_url),
         raw=RawStore(home / "raw"),
         attachments=RawStore(home / "attachments"),
         key=key,
-        sandbox=PdfSandbox(),
+        sandbox=sandbox or PdfSandbox(),
         screen_limits=ScreenLimits(
             max_bytes=settings.max_message_bytes,
             own_marker=instance_marker(key),
             intake_address=settings.address,
         ),
+        owns_parts=database is None and sandbox is None,
     )

@@ -43,3 +43,41 @@ def pdf_sandbox() -> Iterator[PdfSandbox]:
         yield sandbox
     finally:
         sandbox.close()
+
+
+INTAKE_ADDRESS = "intake@send.example.gov.uk"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def service_settings(database, tmp_path):
+    """Settings for a service on the test's own database (SQLite and PostgreSQL) and folder."""
+    from intake.settings import load_settings
+
+    return load_settings(
+        environ={
+            "INTAKE_HOME": str(tmp_path / "home"),
+            "INTAKE_DATABASE_URL": database.url,
+            "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
+            "INTAKE_ADDRESS": INTAKE_ADDRESS,
+            "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+        },
+        toml_path=None,
+    )
+
+
+@pytest.fixture
+def services(service_settings, database, pdf_sandbox):
+    """The service's parts on a fresh database, sharing the session's PDF sandbox."""
+    from intake.services import open_services
+
+    opened = open_services(service_settings, database=database, sandbox=pdf_sandbox)
+    yield opened
+    opened.close()
