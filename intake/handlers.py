@@ -22,12 +22,21 @@ from documents import (
     render_receipt,
 )
 from notifier import Attachment
-from store import Case, InboundMessage, InboundStatus, Professional, Submission
+from store import (
+    AuditEntry,
+    Case,
+    InboundMessage,
+    InboundStatus,
+    Professional,
+    Submission,
+    TimelineEvent,
+    TimelineKind,
+)
 
 from .accounts import known_about
 from .mime import ParsedMessage
 from .replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
-from .requests import attachment_problems, find_duplicate, record_request
+from .requests import attachment_problems, find_duplicate, keep_attachments, record_request
 from .routing import Route
 from .services import Services
 from .timeline import timeline_rows
@@ -123,14 +132,19 @@ def handle_route(ctx: Context, found: Route, decisions: list[dict[str, Any]]) ->
 
 
 def on_no_form(ctx: Context, found: Route) -> None:
-    """No readable form of ours: say what we found and send the form they need."""
+    """No readable form of ours: documents for a request the reply names are added to it;
+    otherwise say what we found and send the form they need."""
+    hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
+    case = replied_case(ctx, found)
+    if case is not None and ctx.parsed.attachments and not hostile:
+        add_documents(ctx, case)
+        return
     reasons = [
         reason("pdf-unreadable", file=pdf.filename, detail=check.detail, outcome=check.outcome)
         for pdf, check in found.unreadable
     ]
     if not reasons:
         reasons = [reason("unknown-sender" if found.sender is None else "no-form-attached")]
-    hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
     ctx.finish(InboundStatus.QUARANTINED if hostile else InboundStatus.REJECTED, reasons)
     if not ctx.can_reply() or hostile:
         return
@@ -153,31 +167,96 @@ def on_no_form(ctx: Context, found: Route) -> None:
     )
 
 
+def replied_case(ctx: Context, found: Route) -> Case | None:
+    """The sender's own request that a reply names, by its plus-address or by our thread."""
+    if found.sender is None:
+        return None
+    verdict = found.token_check
+    if verdict is not None and verdict.valid and verdict.kind == "request":
+        if verdict.professional_id == found.sender.id:
+            return ctx.session.scalar(select(Case).where(Case.request_token == found.token))
+    if found.thread_email is not None and found.thread_email.case_id:
+        case = ctx.session.get(Case, found.thread_email.case_id)
+        if case is not None and case.requested_by_id == found.sender.id:
+            return case
+    return None
+
+
 def form_for_route(ctx: Context, found: Route):
     """The sender's own request form back: the same token and latest answers when the reply
     names a request of theirs, else a fresh personal form."""
-    token = found.token
     verdict = found.token_check
-    owns = (
-        verdict is not None
-        and verdict.valid
-        and verdict.kind == "request"
-        and verdict.professional_id == found.sender.id
-    )
-    if not owns and found.thread_email is not None and found.thread_email.case_id:
-        case = ctx.session.get(Case, found.thread_email.case_id)
-        if case is not None and case.requested_by_id == found.sender.id:
-            token, owns = case.request_token, True
-    if not owns:
+    token = None
+    if verdict is not None and verdict.valid and verdict.kind == "request":
+        token = found.token if verdict.professional_id == found.sender.id else None
+    if token is None and (case := replied_case(ctx, found)) is not None:
+        token = case.request_token
+    if token is None:
         return personal_request_form(ctx.services, found.sender)
     form = get_form("request")
     latest = ctx.session.scalar(
         select(Submission).where(Submission.token == token).order_by(Submission.version.desc())
     )
-    values = latest.answers if latest else None
-    if values is None:
-        values = prefill_values(form, known_about(found.sender))
+    values = latest.answers if latest else prefill_values(form, known_about(found.sender))
     return token, form_pdf(form, token, values)
+
+
+def add_documents(ctx: Context, case: Case) -> None:
+    """More documents for a recorded request, sent by replying to our email: kept with the
+    case, the history noted, the sender thanked and the caseworkers told."""
+    attachments = ctx.parsed.attachments
+    keep_attachments(
+        ctx.services,
+        ctx.session,
+        ctx.message,
+        None,
+        attachments,
+        {},
+        None,
+        unlisted_flag="added by reply",
+    )
+    sender = ctx.message.from_address or "unknown"
+    detail = {"documents_added": len(attachments), "inbound_message_id": ctx.message.id}
+    ctx.session.add(
+        TimelineEvent(
+            case_id=case.id,
+            kind=TimelineKind.NOTE,
+            stage=None,
+            occurred_on=ctx.received_on(),
+            actor=sender,
+            detail=detail,
+        )
+    )
+    ctx.session.add(
+        AuditEntry(
+            actor=sender,
+            action="documents-added",
+            subject_type="case",
+            subject_id=case.reference,
+            detail=detail,
+        )
+    )
+    added = reason("documents-added", count=len(attachments), reference=case.reference)
+    ctx.finish(InboundStatus.ACCEPTED, [added], case_id=case.id)
+    paragraphs = worded([added])
+    send_reply(
+        ctx.services,
+        ctx.session,
+        "notice",
+        ctx.thread,
+        {"subject_line": f"Documents added to {case.reference}", "paragraphs": paragraphs},
+        case_id=case.id,
+    )
+    for caseworker in ctx.session.scalars(select(Professional).where(Professional.is_caseworker)):
+        send_reply(
+            ctx.services,
+            ctx.session,
+            "notice",
+            Thread(caseworker.email, None, (), ctx.message.id),
+            {"subject_line": f"New documents for {case.reference}", "paragraphs": paragraphs},
+            case_id=case.id,
+            auto_submitted="auto-generated",
+        )
 
 
 def on_form(ctx: Context, found: Route) -> None:
@@ -235,7 +314,7 @@ def _answer_with_fresh_form(ctx: Context, found: Route, code: str) -> None:
     )
 
 
-def _problems_reply(
+def problems_reply(
     ctx: Context,
     form: FormDefinition,
     token: str | None,
@@ -265,7 +344,7 @@ def on_request(ctx: Context, found: Route) -> None:
     problems = [*check.validation.rejections, *attachment_problems(form, answers, others)]
     if problems:
         ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
-        _problems_reply(ctx, form, check.token_text, answers, problems)
+        problems_reply(ctx, form, check.token_text, answers, problems)
         return
     earlier = find_duplicate(ctx.session, check.token_text, found.pdf.data)
     if earlier is not None:
@@ -318,7 +397,7 @@ def on_advice(ctx: Context, found: Route) -> None:
     problems = list(check.validation.rejections)
     if problems:
         ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
-        _problems_reply(ctx, form, check.token_text, answers, problems)
+        problems_reply(ctx, form, check.token_text, answers, problems)
         return
     ctx.finish(InboundStatus.QUARANTINED, [reason("advice-held")])
     send_reply(
@@ -336,7 +415,7 @@ def on_registration(ctx: Context, found: Route) -> None:
     problems = list(check.validation.rejections)
     if problems:
         ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
-        _problems_reply(ctx, form, check.token_text, answers, problems)
+        problems_reply(ctx, form, check.token_text, answers, problems)
         return
     if found.sender is not None:
         ctx.finish(InboundStatus.REJECTED, [reason("already-registered")])

@@ -143,6 +143,8 @@ def keep_attachments(
     attachments: Sequence[MailAttachment],
     listed: Mapping[str, str],
     form_pdf: MailAttachment | None,
+    *,
+    unlisted_flag: str = "not listed in step 6",
 ) -> None:
     """Every attachment is kept; one the form does not list is flagged for the caseworker."""
     for item in attachments:
@@ -157,7 +159,7 @@ def keep_attachments(
                 sha256=services.attachments.put(item.data),
                 size=item.size,
                 listed=is_listed or is_form,
-                flag=None if is_listed or is_form else "not listed in step 6",
+                flag=None if is_listed or is_form else unlisted_flag,
             )
         )
 
