@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import smtplib
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +210,32 @@ def test_demo_tells_the_story_and_leaves_its_files(tmp_path: Path) -> None:
     assert "Received: EHC-" in result.stdout
     files = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"2-problems-email.eml", "3-confirmation-email.eml", "3-receipt.pdf"} <= files
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_starts_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
+        "INTAKE_HOME": str(tmp_path / "home"),
+        "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
+        "INTAKE_SMTP_LISTEN": f"127.0.0.1:{port}",
+        "PYTHONPATH": str(REPO),
+    }
+    server = subprocess.Popen(
+        [*INTAKE, "serve"], cwd=tmp_path, env=environment, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        lines = []
+        while not any("intake: serving" in line for line in lines) and len(lines) < 50:
+            lines.append(server.stderr.readline())
+        assert any("SMTP listener on 127.0.0.1" in line for line in lines), lines
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            assert smtp.noop()[0] == 250
+        server.send_signal(sig)
+        assert server.wait(timeout=30) == 0
+        assert "stopping" in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
