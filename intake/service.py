@@ -87,6 +87,14 @@ class RunningService:
         self._want_imap = imap and bool(services.settings.imap_url)
 
     def capture_from_smtp(self, raw: bytes, envelope_from: str, envelope_to: list[str]) -> object:
+        # As a delivering MTA does: the envelope sender becomes Return-Path, so screening sees
+        # a null sender (bounces) arriving over SMTP just as it does through IMAP.
+        raw = (
+            b"Return-Path: <"
+            + envelope_from.strip("<>").encode("ascii", "replace")
+            + b">\r\n"
+            + raw
+        )
         captured = capture_message(
             self.services, raw, Arrival.SMTP, envelope_from=envelope_from, envelope_to=envelope_to
         )

@@ -1,0 +1,160 @@
+"""Build test emails as raw bytes: a professional's reply with a PDF, forwards, Outlook winmail.dat,
+automatic mail, and hand-written odd encodings that mail programs really send.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mail"
+
+SENDER = "Jane SENCO <Jane.Senco@School.Example.org>"
+INTAKE = "intake@council.example.gov.uk"
+
+# Small but PDF by its magic; the parser only looks at the first bytes.
+PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+File = tuple[str, str, bytes]  # (file name, content type, data)
+
+
+def fixture(name: str) -> bytes:
+    """The bytes of one of our own .eml fixtures."""
+    return (FIXTURES / name).read_bytes()
+
+
+def build_message(
+    *,
+    body: str = "Please find the completed form attached.\n",
+    html: str | None = None,
+    files: Iterable[File] = (),
+    headers: Mapping[str, str] | None = None,
+    message_id: str | None = "<reply-1@School.Example.org>",
+) -> bytes:
+    """A well-formed message; `headers` are added or replace the defaults."""
+    message = EmailMessage()
+    defaults = {
+        "From": SENDER,
+        "To": INTAKE,
+        "Subject": "Re: Request for advice",
+        "Date": "Mon, 01 Dec 2025 10:00:00 +0000",
+    }
+    if message_id:
+        defaults["Message-ID"] = message_id
+    for name, value in {**defaults, **(headers or {})}.items():
+        message[name] = value
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for filename, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes(policy=SMTP)
+
+
+def reply_with_pdf(
+    filename: str = "advice-form.pdf",
+    content_type: str = "application/pdf",
+    data: bytes = PDF_BYTES,
+    **options: object,
+) -> bytes:
+    """A professional's reply with the completed form attached."""
+    return build_message(files=[(filename, content_type, data)], **options)  # type: ignore[arg-type]
+
+
+def forward(inner: bytes, *, note: str = "Forwarding the form my colleague sent.\n") -> bytes:
+    """A forward that attaches the whole original message as message/rfc822."""
+    message = EmailMessage()
+    message["From"] = "Head Teacher <head@school.example.org>"
+    message["To"] = INTAKE
+    message["Subject"] = "Fwd: Request for advice"
+    message["Message-ID"] = "<fwd-1@school.example.org>"
+    message.set_content(note)
+    original = message_from_bytes(inner, policy=default)
+    message.add_attachment(original, disposition="attachment")
+    return message.as_bytes(policy=SMTP)
+
+
+def forward_raw(inner: bytes, depth: int = 1) -> bytes:
+    """`depth` forwards wrapped one inside another, written out by hand."""
+    current = inner
+    for level in range(depth):
+        boundary = f"fwd-boundary-{level}"
+        current = (
+            (
+                f"From: relay{level}@school.example.org\r\n"
+                f"To: {INTAKE}\r\n"
+                f"Subject: Fwd: level {level}\r\n"
+                f"Message-ID: <fwd-{level}@school.example.org>\r\n"
+                "MIME-Version: 1.0\r\n"
+                f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
+                f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nSee below.\r\n"
+                f"--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n"
+            ).encode()
+            + current
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+    return current
+
+
+def nested_multiparts(depth: int) -> bytes:
+    """Multiparts nested `depth` levels deep with a PDF at the bottom."""
+    inner = b"Content-Type: application/pdf\r\n\r\n" + PDF_BYTES
+    for level in range(depth):
+        boundary = f"b{level}"
+        inner = (
+            f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n--{boundary}\r\n'.encode()
+            + inner
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+    return f"From: {SENDER}\r\nMIME-Version: 1.0\r\n".encode() + inner
+
+
+def tnef(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """A minimal Outlook TNEF stream (winmail.dat) carrying the given files."""
+
+    def attribute(level: int, name: int, kind: int, data: bytes) -> bytes:
+        checksum = sum(data) & 0xFFFF
+        return (
+            struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack("<H", checksum)
+        )
+
+    stream = struct.pack("<IH", 0x223E9F78, 1)
+    stream += attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x10000))  # TNEF version
+    for filename, data in files:
+        stream += attribute(2, 0x9002, 0x0006, bytes(14))  # rendering data opens an attachment
+        stream += attribute(2, 0x8010, 0x0001, filename.encode() + b"\0")  # attachment title
+        stream += attribute(2, 0x800F, 0x0006, data)  # attachment data
+    return stream
+
+
+def winmail_reply(stream: bytes) -> bytes:
+    """An Outlook reply whose attachments travel inside winmail.dat."""
+    return build_message(files=[("winmail.dat", "application/ms-tnef", stream)])
+
+
+def raw_message(headers: str, body: str | bytes) -> bytes:
+    """A message written by hand, CRLF line ends, for encodings no library would produce."""
+    head = "\r\n".join(headers.strip("\n").splitlines()).encode()
+    data = body if isinstance(body, bytes) else "\r\n".join(body.splitlines()).encode()
+    return head + b"\r\n\r\n" + data
+
+
+def multipart_raw(headers: str, parts: Iterable[str | bytes], boundary: str = "XYZ") -> bytes:
+    """A multipart/mixed message from hand-written parts (each: its headers, a blank line, body)."""
+    chunks = [f"--{boundary}\r\n".encode() + _crlf(part) for part in parts]
+    body = b"\r\n".join(chunks) + f"\r\n--{boundary}--\r\n".encode()
+    head = (
+        headers.strip("\n")
+        + f'\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"'
+    )
+    return raw_message(head, body)
+
+
+def _crlf(text: str | bytes) -> bytes:
+    data = text if isinstance(text, bytes) else text.encode()
+    return b"\r\n".join(data.split(b"\n")).replace(b"\r\r\n", b"\r\n")
