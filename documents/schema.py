@@ -201,7 +201,12 @@ class Rejection:
     params: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "step": self.step, "field": self.field, "params": dict(self.params)}
+        return {
+            "code": self.code,
+            "step": self.step,
+            "field": self.field,
+            "params": dict(self.params),
+        }
 
 
 @dataclass(frozen=True)

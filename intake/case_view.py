@@ -7,11 +7,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from store import Attachment, Case, InboundMessage, InboundStatus, Submission, TimelineEvent
+from store import (
+    AdviceRequest,
+    Attachment,
+    Case,
+    InboundMessage,
+    InboundStatus,
+    Submission,
+    TimelineEvent,
+)
 
 from .pipeline import outcome_of
 from .services import Services
-from .timeline import REQUEST_RECEIVED, statutory_milestones
+from .timeline import REQUEST_RECEIVED, StageCode, allowed_moves, case_clock, stage_code, stage_name
+
+# A new case's stage: its code, or its display name as stored before codes were.
+NOT_YET_DECIDED = (StageCode.REQUEST_RECEIVED.value, REQUEST_RECEIVED)
 
 # What a caseworker must look at: held mail, mail that failed, and forms waiting for proof.
 NEEDS_A_PERSON = (
@@ -36,7 +47,7 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
             if status
             else list(
                 session.scalars(
-                    select(Case).where(Case.stage == REQUEST_RECEIVED).order_by(Case.id)
+                    select(Case).where(Case.stage.in_(NOT_YET_DECIDED)).order_by(Case.id)
                 )
             )
         )
@@ -72,38 +83,97 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
 
 
 def case_document(services: Services, reference: str, today: date | None = None) -> dict | None:
+    """A case as `intake case show --json` prints it: its stage, the statutory clock (due dates,
+    days left or overdue, on-time flags), exceptions, timeline, submissions and advice requests."""
     today = today or services.today()
     with services.db.session() as session:
         case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
         if case is None:
             return None
-        events = session.scalars(
-            select(TimelineEvent).where(TimelineEvent.case_id == case.id).order_by(TimelineEvent.id)
+        events = list(
+            session.scalars(
+                select(TimelineEvent)
+                .where(TimelineEvent.case_id == case.id)
+                .order_by(TimelineEvent.id)
+            )
         )
         submissions = session.scalars(
             select(Submission).where(Submission.case_id == case.id).order_by(Submission.id)
         )
+        advice = session.scalars(
+            select(AdviceRequest).where(AdviceRequest.case_id == case.id).order_by(AdviceRequest.id)
+        )
+        clock = case_clock(case.day0, events, today)
+        code = stage_code(case.stage)
         return {
             "reference": case.reference,
-            "stage": case.stage,
+            "stage": code.value if code else case.stage,
+            "stage_name": stage_name(case.stage),
+            "closed": clock.closed,
+            "allowed_moves": [m.value for m in allowed_moves(code)] if code else [],
             "day0": case.day0.isoformat(),
+            "today": today.isoformat(),
             "requested_by": case.requested_by.email,
             "child": {
                 "forename": case.child.forename,
                 "surname": case.child.surname,
                 "date_of_birth": case.child.date_of_birth.isoformat(),
             },
+            "next_due": _iso(clock.next_due),
+            "next_milestone": clock.next_milestone.code if clock.next_milestone else None,
+            "days_left": clock.days_left,
+            "days_overdue": clock.days_overdue,
+            "on_time_including_exceptions": clock.on_time_including_exceptions,
+            "on_time_excluding_exceptions": clock.on_time_excluding_exceptions,
+            # Day 0 first, as before, then the statutory limits.
             "milestones": [
-                {"label": m.label, "due": m.due.isoformat(), "days_left": (m.due - today).days}
-                for m in statutory_milestones(case.day0)
+                {
+                    "code": "request-received",
+                    "label": REQUEST_RECEIVED,
+                    "due": case.day0.isoformat(),
+                    "met_on": case.day0.isoformat(),
+                    "state": "met",
+                    "days_left": (case.day0 - today).days,
+                    "on_time_including_exceptions": True,
+                    "on_time_excluding_exceptions": True,
+                    "excused_by": [],
+                },
+                *(
+                    {
+                        "code": m.code,
+                        "label": m.label,
+                        "due": m.due.isoformat(),
+                        "met_on": _iso(m.met_on),
+                        "state": m.state,
+                        "days_left": (m.due - today).days,
+                        "on_time_including_exceptions": m.on_time_including_exceptions,
+                        "on_time_excluding_exceptions": m.on_time_excluding_exceptions,
+                        "excused_by": list(m.excused_by),
+                    }
+                    for m in clock.milestones
+                ),
+            ],
+            "exceptions": [
+                {
+                    "ground": n.ground,
+                    "start": n.start.isoformat(),
+                    "end": _iso(n.end),
+                    "family_informed_on": _iso(n.family_informed_on),
+                    "note": n.note,
+                    "recorded_on": n.recorded_on.isoformat(),
+                    "actor": n.actor,
+                }
+                for n in clock.exceptions
             ],
             "timeline": [
                 {
                     "kind": str(e.kind),
                     "stage": e.stage,
+                    "stage_name": stage_name(e.stage) if e.stage else None,
                     "occurred_on": e.occurred_on.isoformat(),
                     "recorded_at": e.recorded_at.isoformat(),
                     "actor": e.actor,
+                    "detail": e.detail,
                 }
                 for e in events
             ],
@@ -111,6 +181,7 @@ def case_document(services: Services, reference: str, today: date | None = None)
                 {
                     "version": s.version,
                     "kind": str(s.kind),
+                    "advice_request_id": s.advice_request_id,
                     "created_at": s.created_at.isoformat(),
                     "inbound_message_id": s.inbound_message_id,
                     "attachments": [
@@ -122,4 +193,21 @@ def case_document(services: Services, reference: str, today: date | None = None)
                 }
                 for s in submissions
             ],
+            "advice_requests": [
+                {
+                    "id": a.id,
+                    "reference": a.reference,
+                    "professional": a.professional.email,
+                    "advice_type": a.advice_type,
+                    "status": str(a.status),
+                    "sent_on": _iso(a.sent_on),
+                    "due_on": _iso(a.due_on),
+                    "days_left": (a.due_on - today).days if a.due_on else None,
+                }
+                for a in advice
+            ],
         }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

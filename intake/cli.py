@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_forms, cli_records, demo
+from . import cli_advice, cli_forms, cli_records, cli_remind, demo
 from .errors import CommandFailed
 from .settings import SettingsError, load_settings
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_forms.add_commands(commands)
     cli_records.add_commands(commands)
+    cli_advice.add_commands(commands)
+    cli_remind.add_commands(commands)
     demo.add_command(commands)
     return parser
 

@@ -21,6 +21,7 @@ from store import InboundStatus, Professional, Transport, upgrade
 from .accounts import add_professional, professional_summary
 from .capture import capture_message
 from .case_view import case_document, queue_rows
+from .cli_cases import add_case_commands
 from .errors import CommandFailed
 from .pipeline import outcome_of, process_all
 from .service import RunningService, outbound_transport
@@ -65,6 +66,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("reference", metavar="CASE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_case_show)
+    add_case_commands(sub)
 
     outbox = commands.add_parser("outbox", help="mail waiting to be sent; `outbox send` sends it")
     outbox.add_argument("--json", action="store_true")

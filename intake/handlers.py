@@ -34,7 +34,9 @@ from store import (
 )
 
 from .accounts import known_about
+from .advice_intake import record_advice
 from .mime import ParsedMessage
+from .progress import answer_status, status_request
 from .replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from .requests import attachment_problems, find_duplicate, keep_attachments, record_request
 from .routing import Route
@@ -127,8 +129,27 @@ def handle_route(ctx: Context, found: Route, decisions: list[dict[str, Any]]) ->
     ctx.message.decisions = decisions
     if found.name == "form-token":
         on_form(ctx, found)
-    else:
-        on_no_form(ctx, found)
+        return
+    asked = status_request(ctx.parsed)
+    if asked is not None:
+        on_status(ctx, found, asked)
+        return
+    on_no_form(ctx, found)
+
+
+def on_status(ctx: Context, found: Route, asked: str) -> None:
+    """A STATUS message: the timeline back to a professional on the case, a refusal otherwise."""
+    replied = replied_case(ctx, found)
+    reasons = answer_status(
+        ctx.services,
+        ctx.session,
+        found.sender,
+        asked,
+        ctx.thread,
+        replied_case_id=replied.id if replied is not None else None,
+    )
+    sent = reasons and reasons[0]["code"] == "status-sent"
+    ctx.finish(InboundStatus.ACCEPTED if sent else InboundStatus.REJECTED, reasons)
 
 
 def on_no_form(ctx: Context, found: Route) -> None:
@@ -288,7 +309,7 @@ def on_form(ctx: Context, found: Route) -> None:
             )
         return
     if form.kind == "advice":
-        on_advice(ctx, found)
+        record_advice(ctx, found)
         return
     on_request(ctx, found)
 
@@ -388,24 +409,6 @@ def on_request(ctx: Context, found: Route) -> None:
         attachments=[Attachment(f"receipt-{case.reference}.pdf", "application/pdf", receipt)],
         token=check.token_text,
         case_id=case.id,
-    )
-
-
-def on_advice(ctx: Context, found: Route) -> None:
-    check = found.form
-    form, answers = check.form, dict(check.validation.answers)
-    problems = list(check.validation.rejections)
-    if problems:
-        ctx.finish(InboundStatus.REJECTED, [from_rejection(p, form) for p in problems])
-        problems_reply(ctx, form, check.token_text, answers, problems)
-        return
-    ctx.finish(InboundStatus.QUARANTINED, [reason("advice-held")])
-    send_reply(
-        ctx.services,
-        ctx.session,
-        "notice",
-        ctx.thread,
-        {"subject_line": "Advice received", "paragraphs": worded([reason("advice-held")])},
     )
 
 

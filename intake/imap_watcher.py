@@ -307,6 +307,9 @@ class ImapWatcher:
         deadline = min(renew_at, next_poll)
         client.idle()
         try:
+            if _more_came_with_the_continuation(client):
+                logger.debug("IDLE: news arrived with the continuation in %s", self.address.mailbox)
+                return
             while not stop.is_set() and time.monotonic() < deadline:
                 checked_at = time.monotonic()
                 responses = client.idle_check(timeout=STOP_CHECK_SECONDS)
@@ -331,6 +334,25 @@ def _take_exists_reports(client: IMAPClient) -> bool:
     """
     _, data = client._imap.response("EXISTS")
     return bool(data) and data[0] is not None
+
+
+def _more_came_with_the_continuation(client: IMAPClient) -> bool:
+    """True if the server sent more than IDLE's "+ idling" in the same read.
+
+    Mail that lands between a sweep and IDLE is announced right behind the continuation, and
+    imaplib's buffered reader then holds that line where `idle_check()`'s poll() on the socket
+    cannot see it: it would wait for the next poll. Whatever is waiting, ending IDLE and
+    sweeping is cheap and `idle_done()` reads the buffered lines.
+    """
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))
+    except OSError:  # nothing buffered and nothing on the socket (or TLS wants more bytes)
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _is_new_mail(response: tuple) -> bool:

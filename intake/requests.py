@@ -33,7 +33,7 @@ from store import (
 
 from .mime import Attachment as MailAttachment
 from .services import Services
-from .timeline import REQUEST_RECEIVED
+from .timeline import StageCode
 
 DOCUMENTS_STEP = 6
 
@@ -95,7 +95,7 @@ def record_request(
             child_id=child.id,
             requested_by_id=professional_id,
             request_token=token,
-            stage=REQUEST_RECEIVED,
+            stage=StageCode.REQUEST_RECEIVED,
             day0=received_on,
         )
         session.add(case)
@@ -104,7 +104,7 @@ def record_request(
             TimelineEvent(
                 case_id=case.id,
                 kind=TimelineKind.STAGE,
-                stage=REQUEST_RECEIVED,
+                stage=StageCode.REQUEST_RECEIVED,
                 occurred_on=received_on,
                 actor=message.from_address or "unknown",
                 detail={"inbound_message_id": message.id},

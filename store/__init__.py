@@ -23,6 +23,7 @@ from store.models import (
     TimelineEventImmutable,
 )
 from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference
+from store.reminder_models import ReminderRun, ReminderSent
 from store.statuses import (
     AdviceStatus,
     InboundStatus,
@@ -52,6 +53,8 @@ __all__ = [
     "OutboxStatus",
     "Professional",
     "ReferenceCounter",
+    "ReminderRun",
+    "ReminderSent",
     "Submission",
     "SubmissionKind",
     "TimelineEvent",

@@ -158,3 +158,59 @@ def multipart_raw(headers: str, parts: Iterable[str | bytes], boundary: str = "X
 def _crlf(text: str | bytes) -> bytes:
     data = text if isinstance(text, bytes) else text.encode()
     return b"\r\n".join(data.split(b"\n")).replace(b"\r\r\n", b"\r\n")
+
+
+def form_reply(
+    form_pdf: bytes,
+    *,
+    sender: str = SENDER,
+    to: str = INTAKE,
+    message_id: str | None = "<reply-1@School.Example.org>",
+    filename: str = "request-form.pdf",
+    files: Iterable[File] = (),
+    headers: Mapping[str, str] | None = None,
+    body: str = "Please find the completed form attached.\n",
+) -> bytes:
+    """A professional's reply carrying a filled form of ours, then any supporting files."""
+    return build_message(
+        body=body,
+        files=[(filename, "application/pdf", form_pdf), *files],
+        headers={"From": sender, "To": to, **(headers or {})},
+        message_id=message_id,
+    )
+
+
+def read_email(raw: bytes) -> EmailMessage:
+    """A message as a mail program would show it: headers decoded, parts walkable."""
+    return message_from_bytes(raw, policy=default)  # type: ignore[return-value]
+
+
+def body_texts(message: EmailMessage) -> list[str]:
+    """The text/plain and text/html bodies of a message, attachments left out."""
+    return [
+        part.get_content()
+        for part in message.walk()
+        if part.get_content_type() in ("text/plain", "text/html")
+        and part.get_content_disposition() != "attachment"
+    ]
+
+
+def attached_files(message: EmailMessage) -> dict[str, bytes]:
+    """A message's attachments by file name."""
+    return {
+        part.get_filename(): part.get_content()
+        for part in message.iter_attachments()
+        if part.get_filename()
+    }
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def supporting_file(filename: str) -> File:
+    """A small supporting document with a plausible type for its name (not one of our forms)."""
+    if filename.lower().endswith(".pdf"):
+        return (filename, "application/pdf", b"%PDF-1.4\n% a scanned report\n%%EOF\n")
+    if filename.lower().endswith(".docx"):
+        return (filename, DOCX, b"PK\x03\x04 a Word document " + filename.encode())
+    return (filename, "application/octet-stream", b"a document " + filename.encode())

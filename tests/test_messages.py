@@ -17,6 +17,7 @@ from documents.messages import describe, question_label, rejection_texts
 from documents.schema import Field, FieldType, FormDefinition, Group, Rejection, step
 
 DOCUMENTS_SOURCE = Path(__file__).resolve().parent.parent / "documents"
+INTAKE_SOURCE = DOCUMENTS_SOURCE.parent / "intake"
 
 # Calls whose argument at this position is a rejection code.
 _CODE_ARGUMENT = {"Rejection": 0, "reject": 0, "at_least_one_answered": 3}
@@ -44,6 +45,11 @@ KNOWN_PLACEHOLDERS = {
     "fields",
     "area",
     "organisation_type",
+    # Advice record checks (intake.advice_intake).
+    "status",
+    "expected",
+    "sent_on",
+    "due_on",
 }
 
 
@@ -108,7 +114,8 @@ def rule_names_in_source(tree: ast.AST) -> tuple[set[str], set[str]]:
 def _parsed_sources() -> list[ast.AST]:
     return [
         ast.parse(path.read_text(encoding="utf-8"), str(path))
-        for path in sorted(DOCUMENTS_SOURCE.rglob("*.py"))
+        for source in (DOCUMENTS_SOURCE, INTAKE_SOURCE)
+        for path in sorted(source.rglob("*.py"))
     ]
 
 

@@ -42,7 +42,9 @@ from .advice_parts import (
 )
 from .common import NEEDS_BOXES, is_year_9_or_above
 
-_DATE_IN_TEXT = re.compile(r"[0-9]{1,2}\s*[/.\-]\s*[0-9]{1,2}\s*[/.\-]\s*[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_IN_TEXT = re.compile(
+    r"[0-9]{1,2}\s*[/.\-]\s*[0-9]{1,2}\s*[/.\-]\s*[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+)
 
 # "3 x 30 minutes per week", "twice a term", "one session weekly": a count and a period.
 _COUNT = re.compile(

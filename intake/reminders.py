@@ -1,0 +1,445 @@
+"""The daily reminder run: reminders to professionals whose advice is due or overdue, and the
+deadline watch that warns caseworkers of statutory dates at risk.
+
+An open advice request gets a reminder 14 days before its due date, 3 days before, on the day,
+and once it is overdue (`overdue-1` the day after, then weekly). Reminders go out on working days
+only (Monday to Friday in the configured time zone; bank holidays are not known): a threshold
+falling on a weekend waits for the next working day, and a run on a weekend queues nothing. A run
+after missed days sends each request only its most recent threshold, never a burst of old ones.
+Overdue advice is also written to the audit log (`advice-overdue`) for the caseworker queue.
+
+The deadline watch warns the caseworkers once per case and statutory milestone, when the
+milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).
+
+Exactly once: each reminder is claimed by inserting its `ReminderSent` row before its email is
+queued, and the row's unique keys turn a second claim (a second run the same day, after a
+restart, or at the same moment) into nothing. The run reads only the rows it needs: advice
+requests by the exact due dates the day's thresholds imply, through an index on `due_on`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from documents import issue_token
+from notifier import RateLimit, compose_email, enqueue
+from store import (
+    AdviceRequest,
+    AdviceStatus,
+    AuditEntry,
+    Case,
+    Professional,
+    ReminderRun,
+    ReminderSent,
+)
+
+from .replies import plus_address
+from .services import Services
+from .timeline import statutory_milestones
+
+ACTOR = "system"
+OVERDUE_ACTION = "advice-overdue"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    kind: str
+    days_from_due: int
+
+
+# Before and on the due date; after it, `overdue-N` falls on due + 1 + 7 * (N - 1).
+THRESHOLDS_UP_TO_DUE: tuple[Threshold, ...] = (
+    Threshold("due-in-14", -14),
+    Threshold("due-in-3", -3),
+    Threshold("due-today", 0),
+)
+OVERDUE_EVERY_DAYS = 7
+# A year of weekly reminders; by then the caseworker queue has long shown the request.
+MAX_OVERDUE_REMINDERS = 52
+# How far back a run catches up after missed days (a week of outage).
+CATCH_UP_DAYS = 7
+DEADLINE_NOTICE = timedelta(days=7)
+WORKING_WEEKDAYS = frozenset(range(5))  # Monday to Friday
+# Case.stage values after which no statutory date applies (codes, and the display names stored
+# before codes were): timeline.md section 7's terminal outcomes and the final plan.
+CLOSED_STAGES = frozenset(
+    {
+        "REFUSED_TO_ASSESS", "NOT_ISSUING", "FINAL_ISSUED", "WITHDRAWN",
+        "Decision: not assessing", "Decision: no plan", "Final plan issued", "Request withdrawn",
+    }
+)  # fmt: skip
+# Scheduled mail cannot loop (each reminder is claimed once), and a caseworker may rightly get
+# dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
+SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)
+# Rows per claiming INSERT: well under SQLite's 32766 bound parameters.
+CLAIM_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    """One reminder queued (or, in a dry run, that would be)."""
+
+    kind: str
+    case_reference: str
+    advice_reference: str | None
+    recipient_domain: str
+    due_on: date
+    outbox_id: int | None = None
+    milestone: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["due_on"] = self.due_on.isoformat()
+        return row
+
+
+@dataclass
+class ReminderReport:
+    today: date
+    dry_run: bool
+    working_day: bool
+    # Thresholds on days after this one and up to `today` are sent by this run.
+    window_start: date | None = None
+    items: list[ReminderItem] = field(default_factory=list)
+    # Due today but claimed already today (an earlier run, or another run at the same time).
+    already_sent: int = 0
+
+    @property
+    def advice_reminders(self) -> list[ReminderItem]:
+        return [i for i in self.items if i.advice_reference is not None]
+
+    @property
+    def deadline_warnings(self) -> list[ReminderItem]:
+        return [i for i in self.items if i.advice_reference is None]
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() in WORKING_WEEKDAYS
+
+
+def latest_threshold(due_on: date, today: date) -> tuple[str, date] | None:
+    """The most recent threshold of a request due on `due_on` that has come by `today`."""
+    if today > due_on:
+        number = (today - due_on - timedelta(days=1)).days // OVERDUE_EVERY_DAYS + 1
+        if number > MAX_OVERDUE_REMINDERS:
+            return None
+        on = due_on + timedelta(days=1 + OVERDUE_EVERY_DAYS * (number - 1))
+        return f"overdue-{number}", on
+    for threshold in reversed(THRESHOLDS_UP_TO_DUE):
+        on = due_on + timedelta(days=threshold.days_from_due)
+        if on <= today:
+            return threshold.kind, on
+    return None
+
+
+def window_start(last_run: date | None, today: date) -> date:
+    """The day after which thresholds are this run's to send: the last finished run, at most
+    `CATCH_UP_DAYS` back; with no run yet, the previous working day."""
+    if last_run is None:
+        last_run = today - timedelta(days=1)
+        while not is_working_day(last_run):
+            last_run -= timedelta(days=1)
+    return max(last_run, today - timedelta(days=CATCH_UP_DAYS))
+
+
+def due_dates_for(start: date, today: date) -> list[date]:
+    """Every due date whose request has a threshold on a day in (`start`, `today`]."""
+    dues: set[date] = set()
+    day = start + timedelta(days=1)
+    while day <= today:
+        dues.update(day - timedelta(days=t.days_from_due) for t in THRESHOLDS_UP_TO_DUE)
+        dues.update(
+            day - timedelta(days=1 + OVERDUE_EVERY_DAYS * n) for n in range(MAX_OVERDUE_REMINDERS)
+        )
+        day += timedelta(days=1)
+    return sorted(dues)
+
+
+def due_advice_statement(due_dates: Sequence[date]) -> Select[Any]:
+    """Open advice requests due on one of `due_dates`, with what a reminder needs."""
+    return (
+        select(
+            AdviceRequest.id,
+            AdviceRequest.reference,
+            AdviceRequest.sent_on,
+            AdviceRequest.due_on,
+            Case.reference.label("case_reference"),
+            Professional.id.label("professional_id"),
+            Professional.email,
+            Professional.name,
+        )
+        .join(Case, Case.id == AdviceRequest.case_id)
+        .join(Professional, Professional.id == AdviceRequest.professional_id)
+        .where(AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on.in_(due_dates))
+        .order_by(AdviceRequest.id)  # one order for every run, so concurrent claims never deadlock
+    )
+
+
+def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> ReminderReport:
+    """Queue the reminders and deadline warnings due on `today` (a date in the configured time
+    zone), in one transaction; a dry run works out the same list and writes nothing."""
+    report = ReminderReport(today=today, dry_run=dry_run, working_day=is_working_day(today))
+    if not report.working_day:
+        return report
+    with services.db.session() as session:
+        last_run = session.scalar(
+            select(func.max(ReminderRun.run_on)).where(ReminderRun.run_on < today)
+        )
+        report.window_start = window_start(last_run, today)
+        _remind_advice_givers(services, session, report)
+        _watch_deadlines(services, session, report)
+        if not dry_run:
+            session.execute(
+                _insert(session, ReminderRun)
+                .values(run_on=today, finished_at=services.now())
+                .on_conflict_do_nothing()
+            )
+    return report
+
+
+def _remind_advice_givers(services: Services, session: Session, report: ReminderReport) -> None:
+    today, start = report.today, report.window_start
+    assert start is not None
+    planned = []
+    for row in session.execute(due_advice_statement(due_dates_for(start, today))):
+        threshold = latest_threshold(row.due_on, today)
+        if threshold is None:
+            continue
+        kind, on = threshold
+        # Nothing for a threshold on or before the day the request went out (a short `--due`).
+        if start < on <= today and (row.sent_on is None or on > row.sent_on):
+            planned.append((row.id, kind, row))
+    claimed = _claim_new(services, session, report, ReminderSent.advice_request_id, planned)
+    links, audits = [], []
+    for row_id, kind, row in planned:
+        item = ReminderItem(kind, row.case_reference, row.reference, _domain(row.email), row.due_on)
+        if report.dry_run:
+            report.items.append(item)
+        elif (row_id, kind) in claimed:
+            outbox_id = _queue_advice_reminder(services, session, row, kind, today)
+            links.append({"reminder_id": claimed[row_id, kind], "outbox_id": outbox_id})
+            if kind.startswith("overdue-"):
+                audits.append(_overdue_entry(row, kind, today))
+            report.items.append(replace(item, outbox_id=outbox_id))
+    _link_outbox(session, links)
+    session.add_all(audits)
+
+
+def _queue_advice_reminder(
+    services: Services, session: Session, row: Any, kind: str, today: date
+) -> int | None:
+    # The Reply-To carries this request's token, so a reply without the form still finds it.
+    token = issue_token(services.key, "advice", row.professional_id, row.id, today=today)
+    context = {
+        "name": row.name,
+        "threshold": kind,
+        "case_reference": row.case_reference,
+        "advice_reference": row.reference,
+        "due_on": _shown(row.due_on),
+        "days_left": (row.due_on - today).days,
+        "days_overdue": (today - row.due_on).days,
+    }
+    return _queue(services, session, "advice_reminder", row.email, context, reply_token=token)
+
+
+def _overdue_entry(row: Any, kind: str, today: date) -> AuditEntry:
+    """Overdue advice, for the caseworker queue: the latest entry per request is its state."""
+    return AuditEntry(
+        actor=ACTOR,
+        action=OVERDUE_ACTION,
+        subject_type="advice_request",
+        subject_id=row.reference,
+        detail={
+            "case": row.case_reference,
+            "due_on": row.due_on.isoformat(),
+            "days_overdue": (today - row.due_on).days,
+            "reminder": kind,
+        },
+    )
+
+
+def _watch_deadlines(services: Services, session: Session, report: ReminderReport) -> None:
+    today = report.today
+    # The milestones as (label, days from day 0), day 0 itself left out.
+    offsets = [
+        (m.label, (m.due - today).days) for m in statutory_milestones(today) if m.due > today
+    ]
+    if not offsets:
+        return
+    first_days = min(days for _, days in offsets)
+    last_label = max(offsets, key=lambda offset: offset[1])[0]
+    # Cases whose first milestone is within notice, which are not closed and have not yet
+    # been warned of their last milestone: the live caseload, never the finished cases.
+    warned_of_last = exists().where(
+        ReminderSent.case_id == Case.id,
+        ReminderSent.kind.like(f"deadline-{_slug(last_label)}-%"),
+        ReminderSent.sent_on < today,  # warned today: still seen, so a rerun counts it
+    )
+    statement = (
+        select(Case.id, Case.reference, Case.day0)
+        .where(
+            Case.stage.not_in(CLOSED_STAGES),
+            Case.day0 <= today + DEADLINE_NOTICE - timedelta(days=first_days),
+            ~warned_of_last,
+        )
+        .order_by(Case.id)
+    )
+    planned = []
+    for case in session.execute(statement):
+        milestone = _milestone_at_risk(case.day0, today)
+        if milestone is not None:
+            label, due = milestone
+            kind = f"deadline-{_slug(label)}-{due.isoformat()}"
+            planned.append((case.id, kind, (case, label, due)))
+    claimed = _claim_new(services, session, report, ReminderSent.case_id, planned)
+    recipients = _caseworker_addresses(services, session) if planned else []
+    domains = ", ".join(sorted({_domain(a) for a in recipients}))
+    links = []
+    for case_id, kind, (case, label, due) in planned:
+        item = ReminderItem(kind, case.reference, None, domains, due, milestone=label)
+        if report.dry_run:
+            report.items.append(item)
+        elif (case_id, kind) in claimed:
+            context = {
+                "case_reference": case.reference,
+                "milestone": label,
+                "due_on": _shown(due),
+                "days_left": (due - today).days,
+                "days_overdue": (today - due).days,
+            }
+            outbox_ids = [
+                _queue(services, session, "deadline_warning", address, context, case_id=case_id)
+                for address in recipients
+            ]
+            first = next((i for i in outbox_ids if i is not None), None)
+            links.append({"reminder_id": claimed[case_id, kind], "outbox_id": first})
+            report.items.append(replace(item, outbox_id=first))
+    _link_outbox(session, links)
+
+
+def _milestone_at_risk(day0: date, today: date) -> tuple[str, date] | None:
+    """The latest milestone whose notice has begun: 7 days to go, or missed. Earlier ones are
+    behind it (their warning went out when their notice began)."""
+    at_risk = None
+    for m in statutory_milestones(day0):
+        if m.due > day0 and m.due - DEADLINE_NOTICE <= today:
+            at_risk = (m.label, m.due)
+    return at_risk
+
+
+def _caseworker_addresses(services: Services, session: Session) -> list[str]:
+    addresses = session.scalars(
+        select(Professional.email)
+        .where(Professional.is_caseworker.is_(True), Professional.is_active.is_(True))
+        .order_by(Professional.id)
+    ).all()
+    return list(addresses) or [services.settings.address]
+
+
+def _queue(
+    services: Services,
+    session: Session,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    *,
+    reply_token: str | None = None,
+    case_id: int | None = None,
+) -> int | None:
+    email = compose_email(
+        template,
+        {"service_name": services.settings.service_name, **context},
+        sender=services.settings.address,
+        to=to,
+        instance=services.instance,
+        reply_to=plus_address(services, reply_token) if reply_token else None,
+        auto_submitted="auto-generated",
+    )
+    row = enqueue(session, email, kind=template, case_id=case_id, rate_limit=SCHEDULED_RATE_LIMIT)
+    return row.id if row is not None else None
+
+
+def _claim_new(
+    services: Services,
+    session: Session,
+    report: ReminderReport,
+    subject: Any,
+    planned: list[tuple[int, str, Any]],
+) -> dict[tuple[int, str], int]:
+    """Claim the planned reminders not yet sent; `planned` keeps only those not sent before.
+
+    Returns the claimed ones, (subject id, kind) to the new row's id. In a dry run nothing is
+    claimed. The claim is one INSERT ... ON CONFLICT DO NOTHING per batch: a reminder another run
+    claimed between our look and our insert comes back missing, and on PostgreSQL our insert
+    waits for that run's transaction first, then finds the row taken.
+    """
+    sent = _already_sent(session, subject, [subject_id for subject_id, _, _ in planned])
+    today = report.today
+    report.already_sent += sum(1 for key in planned if sent.get(key[:2]) == today)
+    planned[:] = [p for p in planned if p[:2] not in sent]
+    if report.dry_run or not planned:
+        return {}
+    now = services.now()
+    rows = [
+        {subject.key: subject_id, "kind": kind, "sent_on": today, "created_at": now}
+        for subject_id, kind, _ in planned
+    ]
+    claimed = {}
+    for first in range(0, len(rows), CLAIM_BATCH):
+        batch = rows[first : first + CLAIM_BATCH]
+        statement = _insert(session, ReminderSent).values(batch).on_conflict_do_nothing()
+        returned = statement.returning(ReminderSent.id, subject, ReminderSent.kind)
+        claimed.update({(sid, kind): rid for rid, sid, kind in session.execute(returned)})
+    report.already_sent += len(planned) - len(claimed)
+    return claimed
+
+
+def _insert(session: Session, model: type) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def _already_sent(
+    session: Session, subject: Any, ids: Iterable[int]
+) -> dict[tuple[int, str], date]:
+    """The reminders already claimed for these subjects, with the day each was sent."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(subject, ReminderSent.kind, ReminderSent.sent_on).where(subject.in_(ids))
+    )
+    return {(subject_id, kind): sent_on for subject_id, kind, sent_on in rows}
+
+
+def _link_outbox(session: Session, links: list[dict[str, Any]]) -> None:
+    links = [link for link in links if link["outbox_id"] is not None]
+    if links:
+        table = ReminderSent.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("reminder_id"))
+            .values(outbox_id=bindparam("outbox_id")),
+            links,
+        )
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")[:60]
+
+
+def _shown(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
