@@ -101,14 +101,19 @@ def run_serve(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     services = open_services(args.settings)
-    service = RunningService(services)
+    service = RunningService(services, scheduler=True)
     try:
         service.start()
     except OSError as exc:
         services.close()
         raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
     host, port = args.settings.smtp_listen
-    print(f"intake: serving; SMTP on {host}:{port}; Ctrl-C to stop", file=sys.stderr)
+    hour, minute = args.settings.reminder_time
+    print(
+        f"intake: serving; SMTP on {host}:{port}; reminders on working days at "
+        f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
+        file=sys.stderr,
+    )
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())

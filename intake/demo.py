@@ -4,7 +4,8 @@ a folder to open.
 It runs the real service (SQLite, the built-in SMTP listener, outbound mail written as .eml
 files): a SENCO is registered, is emailed the request form, replies with two mistakes, gets
 both back in one email with the form still filled in, replies with them corrected, and gets a
-confirmation with the case reference.
+confirmation with the case reference. `intake.demo_advice` goes on: advice asked for, given and
+confirmed, and a reminder from the daily run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from documents.schema import TOKEN_FIELD
 
 from .accounts import add_professional
 from .case_view import case_document
+from .demo_advice import tell_the_advice_story
 from .errors import CommandFailed
 from .replies import Thread, send_request_form
 from .service import RunningService
@@ -106,7 +108,7 @@ def tell_the_story(services: Services, out: Path) -> None:
     say("   and replies with the form and her supporting documents attached.")
     with_mistakes = render_form(form, values={**form.example, **MISTAKES}, token=token)
     (out / "2-filled-with-mistakes.pdf").write_bytes(with_mistakes)
-    _reply(services, senco.email, form_email, with_mistakes)
+    _reply(services, SENCO["name"], senco.email, form_email, with_mistakes)
     problems = _next_email(sent, 2)
     say("\n4. Within seconds the service answers, naming every problem at once:")
     show(
@@ -119,7 +121,7 @@ def tell_the_story(services: Services, out: Path) -> None:
     say("\n5. She corrects the two answers in the returned form and replies again.")
     corrected = render_form(form, values=form.example, token=token)
     (out / "3-corrected.pdf").write_bytes(corrected)
-    _reply(services, senco.email, problems, corrected)
+    _reply(services, SENCO["name"], senco.email, problems, corrected)
     confirmation = _next_email(sent, 3)
     say("\n6. The request is recorded and confirmed:")
     show(
@@ -134,11 +136,24 @@ def tell_the_story(services: Services, out: Path) -> None:
     if case is None:
         raise CommandFailed("the demo did not go as told: no case was recorded")
     say(
-        f'\n7. The caseworker\'s view of {case["reference"]}: stage "{case["stage"]}", day 0 '
+        f'\n7. The caseworker\'s view of {case["reference"]}: stage "{case["stage_name"]}", day 0 '
         f"{case['day0']}"
     )
     for m in case["milestones"][1:]:
         say(f"   {m['label']}: due {m['due']} ({m['days_left']} days left)")
+    tell_the_advice_story(
+        services,
+        out,
+        case["reference"],
+        say=say,
+        next_email=lambda count: _next_email(sent, count),
+        show=show,
+        reply=lambda name, address, ours, pdf, filename, files: _reply(
+            services, name, address, ours, pdf, filename, files
+        ),
+        attachment=_attachment,
+        emails_so_far=3,
+    )
     say(f"\nEvery email and PDF is in {out}/ ; the service's own files are in {out}/service/.")
     say(f"Try: INTAKE_HOME={out}/service intake case show {case['reference']} --json")
 
@@ -153,22 +168,33 @@ def show(message: EmailMessage, eml_path: Path, pdf: bytes, pdf_path: Path) -> N
     say(f"   saved: {eml_path.name}, attachment {pdf_path.name}")
 
 
-def _reply(services: Services, sender: str, ours: EmailMessage, pdf: bytes) -> None:
+def _reply(
+    services: Services,
+    name: str,
+    sender: str,
+    ours: EmailMessage,
+    pdf: bytes,
+    filename: str = "request-form.pdf",
+    files: list[str] | None = None,
+) -> None:
+    """Reply to one of our emails with a filled form and the files it lists (stand-in contents)."""
+    if files is None:
+        files = [v for k, v in get_form("request").example.items() if k.endswith(".file")]
     msg = EmailMessage()
-    msg["From"] = f"{SENCO['name']} <{sender}>"
+    msg["From"] = f"{name} <{sender}>"
     msg["To"] = ours["Reply-To"] or services.settings.address
     msg["Subject"] = "Re: " + ours["Subject"]
     msg["In-Reply-To"] = ours["Message-ID"]
     msg["References"] = ours["Message-ID"]
     msg["Message-ID"] = email.utils.make_msgid(domain="glanwy.sch.uk")
     msg.set_content("Please find the completed form attached.")
-    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="request-form.pdf")
-    for name in [v for k, v in get_form("request").example.items() if k.endswith(".file")]:
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    for listed in files:
         msg.add_attachment(
-            f"(contents of {name})".encode(),
+            f"(contents of {listed})".encode(),
             maintype="application",
             subtype="octet-stream",
-            filename=name,
+            filename=listed,
         )
     host, port = services.settings.smtp_listen
     with smtplib.SMTP(host, port, timeout=30) as smtp:

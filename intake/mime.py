@@ -53,6 +53,10 @@ class ParsedMessage:
     message_id: str | None = None
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    # The ids exactly as the sender wrote them, for our reply's threading headers: mail programs
+    # match ids byte for byte, so a reply under a normalised id would not thread.
+    message_id_as_sent: str | None = None
+    references_as_sent: list[str] = field(default_factory=list)
     from_address: str | None = None
     from_name: str = ""
     reply_to: str | None = None
@@ -127,6 +131,8 @@ def _parse(raw: bytes) -> ParsedMessage:
         message_id=normalise_message_id(headers.text("Message-ID")),
         in_reply_to=normalise_message_id(headers.text("In-Reply-To")),
         references=_message_ids(headers.text("References")),
+        message_id_as_sent=_first_id(headers.text("Message-ID")),
+        references_as_sent=_message_ids(headers.text("References"), as_sent=True),
         from_address=sender[1] or None,
         from_name=sender[0],
         reply_to=reply_to[0][1] if reply_to else None,
@@ -182,23 +188,29 @@ def _report_type(header: str | None) -> str | None:
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
 
 
-def normalise_message_id(value: str | None) -> str | None:
-    """The first message id in a header, without <>, its domain part lower-cased."""
+def _first_id(value: str | None) -> str | None:
+    """The first message id in a header, without <> or folding whitespace, as written."""
     if not value:
         return None
     found = _ANGLE_ID.findall(value)
-    ident = "".join((found[0] if found else value).split())
+    return "".join((found[0] if found else value).split()) or None
+
+
+def normalise_message_id(value: str | None) -> str | None:
+    """The first message id in a header, without <>, its domain part lower-cased."""
+    ident = _first_id(value)
     if not ident:
         return None
     local, at, domain = ident.rpartition("@")
     return f"{local}@{domain.lower()}" if at else ident
 
 
-def _message_ids(value: str | None) -> list[str]:
+def _message_ids(value: str | None, *, as_sent: bool = False) -> list[str]:
     if not value:
         return []
     found = _ANGLE_ID.findall(value) or value.split()
-    return [ident for part in found if (ident := normalise_message_id(f"<{part}>"))]
+    read = _first_id if as_sent else normalise_message_id
+    return [ident for part in found if (ident := read(f"<{part}>"))]
 
 
 def message_key(parsed: ParsedMessage, raw: bytes) -> str:

@@ -98,8 +98,8 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     decisions = [dict(d) for d in screening.decisions]
     thread = Thread(
         address=parsed.from_address or "",
-        message_id=f"<{parsed.message_id}>" if parsed.message_id else None,
-        references=tuple(f"<{r}>" for r in parsed.references),
+        message_id=f"<{parsed.message_id_as_sent}>" if parsed.message_id_as_sent else None,
+        references=tuple(f"<{r}>" for r in parsed.references_as_sent),
         inbound_id=message.id,
     )
     ctx = Context(services, session, message, parsed, thread)

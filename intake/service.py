@@ -21,6 +21,7 @@ from store import Transport as Arrival
 from .capture import capture_message
 from .imap_watcher import ImapWatcher, TransportKey
 from .pipeline import process_pending
+from .scheduler import start_scheduler
 from .services import Services
 from .smtp_listener import SmtpIntakeHandler, start_smtp_listener
 
@@ -72,7 +73,9 @@ def accepts_recipient(services: Services) -> Callable[[str], bool]:
 class RunningService:
     """Everything `intake serve` runs; `start()` returns once all parts are up."""
 
-    def __init__(self, services: Services, *, smtp: bool = True, imap: bool = True) -> None:
+    def __init__(
+        self, services: Services, *, smtp: bool = True, imap: bool = True, scheduler: bool = False
+    ) -> None:
         self.services = services
         self.stop_event = threading.Event()
         self._pipeline_woken = threading.Event()
@@ -85,6 +88,8 @@ class RunningService:
         self._smtp = None
         self._want_smtp = smtp
         self._want_imap = imap and bool(services.settings.imap_url)
+        self._want_scheduler = scheduler
+        self._scheduler = None
 
     def capture_from_smtp(self, raw: bytes, envelope_from: str, envelope_to: list[str]) -> object:
         # As a delivering MTA does: the envelope sender becomes Return-Path, so screening sees
@@ -124,6 +129,9 @@ class RunningService:
                 self.services.settings.max_message_bytes,
             )
             self._smtp = start_smtp_listener(host, port, handler)
+        if self._want_scheduler:
+            hour, minute = self.services.settings.reminder_time
+            self._scheduler = start_scheduler(self.services, hour=hour, minute=minute)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=f"intake-{name}", daemon=True)
@@ -142,6 +150,8 @@ class RunningService:
             self._pipeline_woken.clear()
 
     def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
         if self._smtp is not None:
             self._smtp.stop()
         self.stop_event.set()

@@ -68,6 +68,15 @@ def _zone(value: str) -> str:
     return value
 
 
+def _clock_time(value: str) -> tuple[int, int]:
+    hour, sep, minute = value.partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit() and len(minute) == 2):
+        raise ValueError("expected a 24-hour time HH:MM, for example 07:00")
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise ValueError("expected a 24-hour time HH:MM, for example 07:00")
+    return int(hour), int(minute)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -98,6 +107,9 @@ SPECS: tuple[SettingSpec, ...] = (
         "service_name", str, "SEND service", "the council service's name, signed on emails"
     ),
     SettingSpec("timezone", _zone, "Europe/London", "for due dates and reminder times"),
+    SettingSpec(
+        "reminder_time", _clock_time, "07:00", "daily reminder run, working days, local time"
+    ),
 )
 
 
@@ -116,6 +128,7 @@ class Settings:
     max_message_bytes: int
     service_name: str
     timezone: str
+    reminder_time: tuple[int, int]
 
     def token_key(self) -> bytes:
         """The key that signs form tokens: the setting, else one kept under the home folder."""

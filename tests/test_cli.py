@@ -208,8 +208,19 @@ def test_demo_tells_the_story_and_leaves_its_files(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 problems to fix" in result.stdout
     assert "Received: EHC-" in result.stdout
+    assert "Received: advice ADV-" in result.stdout
+    assert "Advice received on this case so far: 1 of 1." in result.stdout
+    assert "Reminder: advice ADV-" in result.stdout
+    assert "finds all 1" in result.stdout
     files = {p.name for p in (tmp_path / "demo").iterdir()}
-    assert {"2-problems-email.eml", "3-confirmation-email.eml", "3-receipt.pdf"} <= files
+    assert {
+        "2-problems-email.eml",
+        "3-confirmation-email.eml",
+        "3-receipt.pdf",
+        "4-advice-form.pdf",
+        "5-advice-confirmation.eml",
+        "6-reminder-email.eml",
+    } <= files
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -230,6 +241,7 @@ def test_serve_starts_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
         while not any("intake: serving" in line for line in lines) and len(lines) < 50:
             lines.append(server.stderr.readline())
         assert any("SMTP listener on 127.0.0.1" in line for line in lines), lines
+        assert any("reminders on working days at 07:00 Europe/London" in x for x in lines), lines
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
             assert smtp.noop()[0] == 250
         server.send_signal(sig)

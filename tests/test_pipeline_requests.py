@@ -181,11 +181,6 @@ def test_a_valid_request_opens_a_case_and_is_confirmed_in_the_same_thread(servic
     assert case.reference in pdf_text(receipt)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the reply's In-Reply-To/References carry the normalised Message-ID (domain "
-    "lower-cased), not the sender's own, so mail programs that match ids exactly do not thread",
-)
 def test_the_reply_threads_under_the_message_id_exactly_as_sent(services, senco):
     token, _ = personal_request_form(services, senco)
     raw = form_reply(

@@ -15,13 +15,24 @@ from mail_servers import RelaySink, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import select
 from test_timeline import DAY0, REQUESTER, WALK, add_advice_giver, move, new_case
 
+from intake.capture import capture_message
 from intake.mime import parse_message
+from intake.pipeline import process_all
 from intake.progress import answer_status, status_request
 from intake.replies import Thread
 from intake.services import Services
 from intake.timeline import StageCode
 from notifier import OutboxSender, SmtpRelay
-from store import AdviceStatus, AuditEntry, Case, OutboxMessage, Professional
+from store import (
+    AdviceStatus,
+    AuditEntry,
+    Case,
+    InboundMessage,
+    InboundStatus,
+    OutboxMessage,
+    Professional,
+    Transport,
+)
 
 S = StageCode
 ADVISER = "ep@ep.example.org"
@@ -236,3 +247,32 @@ def test_a_bare_status_reply_to_our_email_gets_the_timeline_of_that_case(
     )
     assert reasons[0]["code"] == "status-not-shared"
     assert second not in texts(message)[0]
+
+
+def test_a_status_email_goes_through_the_pipeline_and_is_answered(services: Services) -> None:
+    reference = new_case(services)
+    delivered = {}
+    for sender in (REQUESTER, STRANGER):
+        raw = build_message(
+            headers={"From": sender, "Subject": f"STATUS {reference}"},
+            body="Thank you.\n",
+            message_id=f"<status-{len(delivered)}@Example.org>",
+        )
+        captured = capture_message(services, raw, Transport.FILE)
+        process_all(services)
+        delivered[sender] = captured.inbound_id
+    with services.db.session() as session:
+        asked = {s: session.get(InboundMessage, i) for s, i in delivered.items()}
+        outcome = {s: (m.status, [r["code"] for r in m.reasons]) for s, m in asked.items()}
+    assert outcome == {
+        REQUESTER: (InboundStatus.ACCEPTED, ["status-sent"]),
+        STRANGER: (InboundStatus.REJECTED, ["status-not-shared"]),
+    }
+    answers = {row.to_address: message for row, message in outbox(services, "status")}
+    assert set(answers) == {REQUESTER, STRANGER}
+    assert answers[REQUESTER]["In-Reply-To"] == "<status-0@Example.org>"
+    assert reference in answers[REQUESTER]["Subject"]
+    assert "Request received" in texts(answers[REQUESTER])[0]
+    assert "Request received" not in texts(answers[STRANGER])[0]
+    for message in answers.values():
+        assert_no_child_data(message)

@@ -38,11 +38,20 @@ def test_environment_wins_over_file_over_default(tmp_path: Path) -> None:
         ("INTAKE_MAX_MESSAGE_BYTES", "-5"),
         ("INTAKE_MAX_MESSAGE_BYTES", "lots"),
         ("INTAKE_TIMEZONE", "Mars/Olympus"),
+        ("INTAKE_REMINDER_TIME", "7am"),
+        ("INTAKE_REMINDER_TIME", "24:00"),
+        ("INTAKE_REMINDER_TIME", "07:7"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings(environ={name: value}, toml_path=None)
+
+
+def test_reminder_time_is_read_as_hour_and_minute() -> None:
+    assert load_settings(environ={}, toml_path=None).reminder_time == (7, 0)
+    given = load_settings(environ={"INTAKE_REMINDER_TIME": "16:45"}, toml_path=None)
+    assert given.reminder_time == (16, 45)
 
 
 def test_bad_value_in_file_names_the_file_and_key(tmp_path: Path) -> None:
