@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from store import InboundMessage, InboundStatus, Transport
 
 from .imap_watcher import TransportKey
-from .mime import message_key, parse_message
+from .mime import message_key, parse_headers, parse_message
 from .services import Services
 
 
@@ -38,7 +38,10 @@ def capture_message(
 ) -> Captured:
     """Store `raw` durably and return its inbound row; raises only when storage fails."""
     digest = services.raw.put(raw)
-    parsed = parse_message(raw)
+    # The headers are enough when there is a Message-ID; the pipeline parses the whole message.
+    parsed = parse_headers(raw)
+    if parsed is None or not parsed.message_id:
+        parsed = parse_message(raw)
     identity = message_key(parsed, raw)
     for _ in range(2):
         with services.db.session() as session:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from store import (
     AdviceRequest,
+    AdviceStatus,
     Attachment,
     Case,
     InboundMessage,
@@ -34,7 +35,8 @@ NEEDS_A_PERSON = (
 
 
 def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
-    """Messages needing a person (or of one status, or all), then cases not yet decided."""
+    """Messages needing a person (or of one status, or all), then, in the default queue, advice
+    that is overdue and cases not yet decided."""
     with services.db.session() as session:
         statement = select(InboundMessage).order_by(InboundMessage.received_at)
         if status and status != "all":
@@ -62,6 +64,7 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
             }
             for c in cases
         ]
+        advice_rows = [] if status else overdue_advice_rows(session, services.today())
         ids = [(m.id, m.received_at, m.from_address, m.subject) for m in messages]
     rows = []
     for inbound_id, received_at, sender, subject in ids:
@@ -79,7 +82,29 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
                 "reasons": outcome.as_dict()["reasons"],
             }
         )
-    return rows + case_rows
+    return rows + advice_rows + case_rows
+
+
+def overdue_advice_rows(session, today: date) -> list[dict[str, Any]]:
+    """Advice requests still open after their due date, longest overdue first."""
+    overdue = session.scalars(
+        select(AdviceRequest)
+        .where(AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on < today)
+        .order_by(AdviceRequest.due_on, AdviceRequest.id)
+    )
+    return [
+        {
+            "type": "advice",
+            "id": a.reference,
+            "status": "overdue",
+            "received_at": a.sent_on.isoformat(),
+            "from": a.professional.email,
+            "reference": a.case.reference,
+            "summary": f"{a.advice_type} advice for {a.case.reference} was due "
+            f"{a.due_on.isoformat()}: {(today - a.due_on).days} day(s) overdue",
+        }
+        for a in overdue
+    ]
 
 
 def case_document(services: Services, reference: str, today: date | None = None) -> dict | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
+from typing import Any
 
 from intake.mime_headers import HeaderReader
 from intake.mime_parts import Attachment, PartsWalk, walk_parts
@@ -125,9 +126,39 @@ def _parse(raw: bytes) -> ParsedMessage:
     if content_type_header is None and raw.strip():
         walk.note("missing Content-Type: read as text/plain")
     text, quoted = split_quoted(_body_text(walk))
+    return ParsedMessage(
+        **_header_fields(headers),
+        content_type=_content_type(content_type_header),
+        report_type=_report_type(content_type_header),
+        text_body=text,
+        quoted=quoted,
+        attachments=walk.attachments,
+        part_count=walk.part_count,
+        depth=walk.depth,
+        defects=headers.defects + walk.defects,
+        readable=readable,
+    )
+
+
+def parse_headers(raw: bytes) -> ParsedMessage | None:
+    """The header fields alone, for capture, which needs only the Message-ID, sender and
+    subject before it acknowledges; None when the message needs `parse_message`'s care (an odd
+    shape, or headers the default policy cannot read)."""
+    shape = measure_raw(raw)
+    if shape.refusal() or shape.needs_compat32():
+        return None
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        headers = HeaderReader(message, use_default=True)
+        return ParsedMessage(**_header_fields(headers), defects=headers.defects)
+    except Exception:
+        return None
+
+
+def _header_fields(headers: HeaderReader) -> dict[str, Any]:
     sender = (headers.addresses("From") or [("", "")])[0]
     reply_to = headers.addresses("Reply-To")
-    return ParsedMessage(
+    return dict(
         message_id=normalise_message_id(headers.text("Message-ID")),
         in_reply_to=normalise_message_id(headers.text("In-Reply-To")),
         references=_message_ids(headers.text("References")),
@@ -150,15 +181,6 @@ def _parse(raw: bytes) -> ParsedMessage:
         },
         own_marker=headers.text(OWN_MAIL_HEADER),
         failed_recipients=headers.text("X-Failed-Recipients"),
-        content_type=_content_type(content_type_header),
-        report_type=_report_type(content_type_header),
-        text_body=text,
-        quoted=quoted,
-        attachments=walk.attachments,
-        part_count=walk.part_count,
-        depth=walk.depth,
-        defects=headers.defects + walk.defects,
-        readable=readable,
     )
 
 

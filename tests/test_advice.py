@@ -46,6 +46,7 @@ from intake.advice import (
 )
 from intake.advice_intake import record_problems
 from intake.capture import capture_message
+from intake.case_view import queue_rows
 from intake.errors import CommandFailed
 from intake.pipeline import process_all
 from intake.replies import plus_address
@@ -310,6 +311,22 @@ def test_covered_and_withdrawn_requests_are_closed_once_and_audited(services, ad
             request = find_advice_request(session, reference)
             with pytest.raises(CommandFailed, match=f"{reference} is .*, not open"):
                 close(session, request)
+
+
+def test_overdue_advice_is_raised_in_the_caseworker_queue_until_it_is_closed(services, adviser):
+    case_reference = make_case(services)
+    today = services.today()
+    late = ask(services, case_reference, today=today - timedelta(days=50))
+    ask(services, case_reference, today=today - timedelta(days=10))  # due in 32 days
+    withdrawn = ask(services, case_reference, today=today - timedelta(days=60))
+    with services.db.session() as session:
+        withdraw(session, find_advice_request(session, withdrawn), actor="cw@council.example")
+    raised = [r for r in queue_rows(services, None) if r["type"] == "advice"]
+    assert [(r["id"], r["status"], r["from"], r["reference"]) for r in raised] == [
+        (late, "overdue", ADVISER, case_reference)
+    ]
+    assert raised[0]["summary"].endswith("8 day(s) overdue")
+    assert not [r for r in queue_rows(services, "all") if r["type"] == "advice"]
 
 
 # --- the checks against records, through the pipeline ---------------------------------------------

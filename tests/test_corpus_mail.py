@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.mime import message_key, parse_message
+from intake.mime import message_key, parse_headers, parse_message
 from intake.screening import CHECKS, Screening, screen
 
 CORPUS_MAIL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "mail"
@@ -88,3 +88,21 @@ def test_corpus_bounces_are_ignored():
         for path in bounces
     }
     assert set(verdicts.values()) == {"ignore"}, verdicts
+
+
+def test_capture_reads_the_same_identity_from_the_headers_as_from_the_whole_message():
+    # Capture parses only the headers; the key it stores must be the one a full parse gives.
+    checked = 0
+    for path in _corpus_files():
+        raw = path.read_bytes()
+        quick = parse_headers(raw)
+        if quick is None:
+            continue
+        full = parse_message(raw)
+        assert (quick.message_id, quick.from_address, quick.subject) == (
+            full.message_id,
+            full.from_address,
+            full.subject,
+        ), path.name
+        checked += 1
+    assert checked > 100
