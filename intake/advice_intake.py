@@ -13,7 +13,7 @@ duplicate; a new PDF for advice already received is its next version.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -35,15 +35,13 @@ from store import (
 )
 
 from .advice import advice_type_choice
-from .mime import Attachment as MailAttachment
 from .replies import send_reply
-from .requests import find_duplicate, keep_attachments, listed_files
+from .requests import attachment_problems, find_duplicate, keep_attachments, listed_files
 
 if TYPE_CHECKING:
     from .handlers import Context
     from .routing import Route
 
-DOCUMENTS_STEP = 7
 # Advice that will never come: not counted in "advice received: N of M".
 NOT_EXPECTED = (AdviceStatus.COVERED, AdviceStatus.WITHDRAWN)
 # Statuses that take advice: open, or received already (the reply is then a new version).
@@ -131,22 +129,10 @@ def record_problems(
     return [problem for _name, check in RECORD_CHECKS for problem in check(given)]
 
 
-def attachment_problems(
-    form: FormDefinition, answers: Mapping[str, Any], attachments: Sequence[MailAttachment]
-) -> list[Rejection]:
-    """A file listed in step 7 that the email does not carry is a problem with that row."""
-    present = {a.filename.strip().casefold() for a in attachments}
-    return [
-        Rejection("file-not-attached", DOCUMENTS_STEP, field, {"file": answers[field]})
-        for name, field in listed_files(form, answers).items()
-        if name not in present
-    ]
-
-
 def record_advice(ctx: Context, found: Route) -> None:
     """Judge, then record or answer, one advice form; ends the message with its final status."""
     # handlers dispatches to this module, so its names are taken when called, not when loaded.
-    from .handlers import from_rejection, problems_reply, reason
+    from .handlers import from_rejection, problems_reply
 
     check = found.form
     form, answers, token = check.form, dict(check.validation.answers), check.token
@@ -154,13 +140,7 @@ def record_advice(ctx: Context, found: Route) -> None:
     request = session.get(AdviceRequest, token.subject_id)
     earlier = find_duplicate(session, check.token_text, found.pdf.data)
     if earlier is not None:
-        ctx.finish(
-            InboundStatus.DUPLICATE,
-            [reason("duplicate-submission")],
-            case_id=earlier.case_id,
-            submission_id=earlier.id,
-            duplicate_of=earlier.inbound_message_id,
-        )
+        ctx.finish_duplicate(earlier)
         return
     others = [a for a in ctx.parsed.attachments if a is not found.pdf]
     problems = [

@@ -98,6 +98,16 @@ class Context:
         m.next_attempt_at = None
         m.last_error = None
 
+    def finish_duplicate(self, earlier: Submission) -> None:
+        """The same form with the same answers again: nothing new is recorded or answered."""
+        self.finish(
+            InboundStatus.DUPLICATE,
+            [reason("duplicate-submission")],
+            case_id=earlier.case_id,
+            submission_id=earlier.id,
+            duplicate_of=earlier.inbound_message_id,
+        )
+
     def can_reply(self) -> bool:
         return bool(self.thread.address)
 
@@ -369,13 +379,7 @@ def on_request(ctx: Context, found: Route) -> None:
         return
     earlier = find_duplicate(ctx.session, check.token_text, found.pdf.data)
     if earlier is not None:
-        ctx.finish(
-            InboundStatus.DUPLICATE,
-            [reason("duplicate-submission")],
-            case_id=earlier.case_id,
-            submission_id=earlier.id,
-            duplicate_of=earlier.inbound_message_id,
-        )
+        ctx.finish_duplicate(earlier)
         return
     recorded = record_request(
         ctx.services,

@@ -35,8 +35,6 @@ from .mime import Attachment as MailAttachment
 from .services import Services
 from .timeline import StageCode
 
-DOCUMENTS_STEP = 6
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -57,10 +55,11 @@ def listed_files(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, 
 def attachment_problems(
     form: FormDefinition, answers: Mapping[str, Any], attachments: Sequence[MailAttachment]
 ) -> list[Rejection]:
-    """A file listed in step 6 that the email does not carry is a problem with that row."""
+    """A file listed in the form's documents step (6 of the request, 7 of the advice) that the
+    email does not carry is a problem with that row."""
     present = {a.filename.strip().casefold() for a in attachments}
     return [
-        Rejection("file-not-attached", DOCUMENTS_STEP, field, {"file": answers[field]})
+        Rejection("file-not-attached", form.step_of(field), field, {"file": answers[field]})
         for name, field in listed_files(form, answers).items()
         if name not in present
     ]
