@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from sqlalchemy import select
-
 from store import Case
 
+from .advice import find_case
 from .cli_args import default_actor, iso_date
 from .errors import CommandFailed
 from .services import open_services
@@ -47,7 +46,7 @@ def add_case_commands(case_actions: argparse._SubParsersAction) -> None:
 
 
 def _find_case(session, reference: str) -> Case:
-    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    case = find_case(session, reference)
     if case is None:
         raise CommandFailed(f"no case {reference}")
     return case

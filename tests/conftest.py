@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 # rules give the same answer every day.
 TODAY = date(2025, 12, 1)
 SECRET_KEY = b"ehcp-intake test key, never used outside tests"
+# The school SENCO the pipeline tests send forms as (the `senco` fixture's account).
+SENCO = "h.michalowska@glanwy.sch.uk"
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +83,19 @@ def services(service_settings, database, pdf_sandbox):
     opened = open_services(service_settings, database=database, sandbox=pdf_sandbox)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def senco(services):
+    """An activated SENCO account, the sender of most forms in the pipeline tests."""
+    from intake.accounts import add_professional
+
+    return add_professional(
+        services,
+        email=SENCO,
+        name="Hélène Michałowska",
+        role="SENCO",
+        organisation="Glan Ŵy Primary School",
+        organisation_type="Maintained school",
+        activate=True,
+    )

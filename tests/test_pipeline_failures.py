@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
+from conftest import SENCO
 from mail_factory import build_message, form_reply, supporting_file
 from sqlalchemy import select, update
 
 from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.accounts import add_professional
 from intake.capture import capture_message
 from intake.pipeline import outcome_of, process_all
 from intake.replies import personal_request_form
@@ -26,21 +25,7 @@ from store import (
     utcnow,
 )
 
-SENCO = "h.michalowska@glanwy.sch.uk"
 LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
-
-
-@pytest.fixture
-def senco(services):
-    return add_professional(
-        services,
-        email=SENCO,
-        name="Hélène Michałowska",
-        role="SENCO",
-        organisation="Glan Ŵy Primary School",
-        organisation_type="Maintained school",
-        activate=True,
-    )
 
 
 def inbound(services, inbound_id: int) -> InboundMessage:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from conftest import SENCO
 from fill_engines import fill_with_pypdf
 from mail_factory import (
     attached_files,
@@ -24,7 +25,6 @@ from sqlalchemy import func, select
 
 from documents import check_pdf, get_form, pdf_values, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.accounts import add_professional
 from intake.capture import capture_message
 from intake.pipeline import outcome_of, process_all
 from intake.replies import personal_request_form, plus_address
@@ -41,23 +41,9 @@ from store import (
 )
 
 REQUEST = get_form("request")
-SENCO = "h.michalowska@glanwy.sch.uk"
 LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
 # What no email body or subject may carry (ARCHITECTURE.md section 4, least data in mail).
 CHILD_DATA = ("Gruffydd", "Gruff", "Nowak-Pryce", "2016-05-14", "14/05/2016", "14.05.2016")
-
-
-@pytest.fixture
-def senco(services):
-    return add_professional(
-        services,
-        email=SENCO,
-        name="Hélène Michałowska",
-        role="SENCO",
-        organisation="Glan Ŵy Primary School",
-        organisation_type="Maintained school",
-        activate=True,
-    )
 
 
 @pytest.fixture(autouse=True)

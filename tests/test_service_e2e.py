@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from conftest import SENCO
 from imapclient import IMAPClient
 from mail_factory import form_reply, read_email, supporting_file
 from mail_servers import (  # noqa: F401 (fixtures)
@@ -33,7 +34,6 @@ from sqlalchemy import func, select
 from documents import get_form, issue_token, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake import cli
-from intake.accounts import add_professional
 from intake.capture import capture_message
 from intake.imap_watcher import ImapWatcher
 from intake.service import MailboxStateInStore, RunningService
@@ -50,7 +50,6 @@ from store import (
 # A generous bound for conditions to come true; never a performance target.
 WAIT_SECONDS = 20
 REQUEST = get_form("request")
-SENCO = "h.michalowska@glanwy.sch.uk"
 LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
 SETTLED = {InboundStatus.RECEIVED, InboundStatus.PROCESSING}
 
@@ -99,19 +98,6 @@ class Mailbox:
 @pytest.fixture
 def mailbox(dovecot: Dovecot) -> Mailbox:  # noqa: F811
     return Mailbox(dovecot, dovecot.new_user())
-
-
-@pytest.fixture
-def senco(services):
-    return add_professional(
-        services,
-        email=SENCO,
-        name="Hélène Michałowska",
-        role="SENCO",
-        organisation="Glan Ŵy Primary School",
-        organisation_type="Maintained school",
-        activate=True,
-    )
 
 
 @pytest.fixture
