@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.parser import BytesParser
+from email.message import Message
+from email.parser import BytesFeedParser, BytesParser
 from typing import Any
 
 from intake.mime_headers import HeaderReader
@@ -107,17 +108,17 @@ def _parse(raw: bytes) -> ParsedMessage:
     slow = shape.needs_compat32()
     readable = refusal is None
     if refusal:
-        message = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        message = _parse_header_block(raw, policy.compat32)
         walk = PartsWalk(part_count=max(shape.boundary_lines, 1), defects=[refusal])
     else:
         chosen = policy.compat32 if slow else policy.default
-        message = BytesParser(policy=chosen).parsebytes(raw)
+        message = _parse_in_chunks(raw, chosen)
         walk = walk_parts(message)
         if slow:
             walk.note(f"read with compat32: {slow}")
         elif walk.failed_parts:
             # The default policy's header parsers raise on some hostile values; compat32 splits.
-            fallback = walk_parts(BytesParser(policy=policy.compat32).parsebytes(raw))
+            fallback = walk_parts(_parse_in_chunks(raw, policy.compat32))
             if fallback.failed_parts < walk.failed_parts:
                 fallback.note("parts read with the compat32 policy")
                 walk = fallback
@@ -148,11 +149,34 @@ def parse_headers(raw: bytes) -> ParsedMessage | None:
     if shape.refusal() or shape.needs_compat32():
         return None
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        message = _parse_header_block(raw, policy.default)
         headers = HeaderReader(message, use_default=True)
         return ParsedMessage(**_header_fields(headers), defects=headers.defects)
     except Exception:
         return None
+
+
+# Fed to the parser this many bytes at a time: given a whole message at once, the email package
+# splits all of it into lines before it parses any, and a 25 MB message then took 200 MB.
+PARSE_CHUNK_BYTES = 1 << 16
+_END_OF_HEADERS = re.compile(rb"\n\r?\n")
+
+
+def _parse_in_chunks(raw: bytes, chosen: policy.Policy) -> Message:
+    parser = BytesFeedParser(policy=chosen)
+    view = memoryview(raw)
+    for start in range(0, len(raw), PARSE_CHUNK_BYTES):
+        parser.feed(bytes(view[start : start + PARSE_CHUNK_BYTES]))
+    return parser.close()
+
+
+def _parse_header_block(raw: bytes, chosen: policy.Policy) -> Message:
+    """The headers alone: the parser is not handed the body it would only keep as text."""
+    if raw.startswith((b"\n", b"\r\n")):
+        return BytesParser(policy=chosen).parsebytes(b"", headersonly=True)
+    end = _END_OF_HEADERS.search(raw)
+    head = raw[: end.end()] if end else raw
+    return BytesParser(policy=chosen).parsebytes(head, headersonly=True)
 
 
 def _header_fields(headers: HeaderReader) -> dict[str, Any]:

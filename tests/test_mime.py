@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import time
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import mail_factory as factory
 import pytest
@@ -17,7 +20,12 @@ from intake.mime import (
     normalise_message_id,
     parse_message,
 )
-from intake.mime_parts import MAX_WALK_DEPTH, sanitise_filename
+from intake.mime_parts import (
+    LARGE_BASE64_CHARS,
+    MAX_WALK_DEPTH,
+    decoded_payload,
+    sanitise_filename,
+)
 from intake.mime_text import split_quoted
 
 
@@ -348,3 +356,64 @@ def test_a_long_subject_is_cut_not_lost():
     parsed = parse_message(HOSTILE_SHAPES["two-megabyte subject"][0])
     assert parsed.subject.startswith("word word")
     assert len(parsed.subject) <= 16 * 1024
+
+
+# --- large base64 parts, decoded in slices --------------------------------------------------------
+
+
+def _base64_part(text: str) -> bytes:
+    return (
+        "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + text
+    ).encode("ascii")
+
+
+def _both_ways(raw: bytes) -> tuple[bytes, bytes]:
+    part = message_from_bytes(raw, policy=policy.default)
+    expected = part.get_payload(decode=True)
+    return decoded_payload(message_from_bytes(raw, policy=policy.default)), expected
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2])
+def test_large_base64_decodes_as_the_email_package_does(extra: int) -> None:
+    data = os.urandom(LARGE_BASE64_CHARS + extra)  # no padding, "==", then "="
+    encoded = base64.encodebytes(data).decode().replace("\n", "\r\n")
+    mine, theirs = _both_ways(_base64_part(encoded))
+    assert mine == theirs == data
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[:-7] + "\r\n",  # letters not in groups of four
+        lambda text: text[:1000] + "*!" + text[1000:],  # not base64 at all
+        lambda text: text[:1000] + "==" + text[1000:],  # padding in the middle
+    ],
+)
+def test_damaged_large_base64_falls_back_to_the_email_package(damage) -> None:
+    encoded = base64.encodebytes(os.urandom(LARGE_BASE64_CHARS)).decode()
+    mine, theirs = _both_ways(_base64_part(damage(encoded)))
+    assert mine == theirs
+
+
+CORPUS_MAIL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "mail"
+
+
+@pytest.mark.skipif(not CORPUS_MAIL.is_dir(), reason="shared corpus not present")
+def test_every_corpus_leaf_part_decodes_the_same(monkeypatch) -> None:
+    # With the threshold at zero every base64 part takes the sliced path.
+    monkeypatch.setattr("intake.mime_parts.LARGE_BASE64_CHARS", 0)
+    compared = 0
+    for path in sorted(CORPUS_MAIL.rglob("*.eml")):
+        try:
+            message = message_from_bytes(path.read_bytes(), policy=policy.compat32)
+            parts = [p for p in message.walk() if not p.is_multipart()]
+        except Exception:
+            continue  # unparseable mail has its own tests
+        for part in parts:
+            try:
+                expected = part.get_payload(decode=True) or b""
+            except Exception:
+                continue
+            assert decoded_payload(part) == expected, path.name
+            compared += 1
+    assert compared > 200
