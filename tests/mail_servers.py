@@ -17,12 +17,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from imapclient import IMAPClient
 
 PASSWORD = "secret"
 # Dovecot 2.3's own list less MOVE: a server that cannot move makes the watcher copy and expunge.
@@ -295,3 +296,50 @@ def relay_sink() -> Iterator[RelaySink]:
         yield sink
     finally:
         sink.stop()
+
+
+# --- helpers for tests that run the service against these servers ---------------------------------
+
+# A generous bound for conditions to come true; never a performance target.
+WAIT_SECONDS = 20
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS):
+    """The condition's first true value, or a failure naming what never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"within {timeout}s: {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Mailbox:
+    """One test's own, empty mailbox on the session's Dovecot."""
+
+    server: Dovecot
+    user: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.user)
+
+    def client(self) -> IMAPClient:
+        client = IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10)
+        client.login(self.user, PASSWORD)
+        return client
+
+    def append(self, raw: bytes) -> None:
+        with self.client() as client:
+            client.append("INBOX", raw)
+
+    def contents(self, folder: str) -> list[bytes]:
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                return []
+            client.select_folder(folder, readonly=True)
+            fetched = client.fetch(client.search(), ["BODY.PEEK[]"])
+            return [fetched[uid][b"BODY[]"] for uid in sorted(fetched)]

@@ -11,24 +11,25 @@ name the child.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from conftest import SECRET_KEY
 from fill_engines import fill_with_pdfium, fill_with_pikepdf
-from imapclient import IMAPClient
 from mail_factory import attached_files, body_texts, form_reply, read_email, supporting_file
 from mail_servers import (  # noqa: F401 (fixtures)
     PASSWORD,
+    WAIT_SECONDS,
     Dovecot,
+    Mailbox,
     RelaySink,
     dovecot,
     dovecot_server,
     relay_sink,
+    wait_until,
 )
 from sqlalchemy import func, select
 from test_cli import run
@@ -77,7 +78,6 @@ SENCO = "h.michalowska@glanwy.sch.uk"
 BORN = date(2016, 5, 14)
 CHILD_DATA = ("Gruffydd", "Nowak-Pryce", "2016-05-14", "14/05/2016", "14 May 2016", "4857773457")
 REPORTS = [supporting_file(ADVICE_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
-WAIT_SECONDS = 20  # a generous bound for a condition to come true, never a performance target
 FIXED_DAY = date(2025, 12, 1)
 
 
@@ -461,30 +461,6 @@ def test_late_advice_needs_its_reason_and_a_receipt_date_before_sending_is_quest
 
 
 # --- the full round trip against the real mail servers -------------------------------------------
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"within {timeout}s: {what}")
-        time.sleep(0.05)
-
-
-@dataclass
-class Mailbox:
-    """One test's own, empty intake mailbox on the session's Dovecot."""
-
-    server: Dovecot
-    user: str
-
-    def append(self, raw: bytes) -> None:
-        with IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10) as client:
-            client.login(self.user, PASSWORD)
-            client.append("INBOX", raw)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import smtplib
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -23,11 +23,14 @@ from imapclient import IMAPClient
 from mail_factory import form_reply, read_email, supporting_file
 from mail_servers import (  # noqa: F401 (fixtures)
     PASSWORD,
+    WAIT_SECONDS,
     Dovecot,
+    Mailbox,
     RelaySink,
     dovecot,
     dovecot_server,
     relay_sink,
+    wait_until,
 )
 from sqlalchemy import func, select
 
@@ -47,52 +50,9 @@ from store import (
     utcnow,
 )
 
-# A generous bound for conditions to come true; never a performance target.
-WAIT_SECONDS = 20
 REQUEST = get_form("request")
 LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
 SETTLED = {InboundStatus.RECEIVED, InboundStatus.PROCESSING}
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS):
-    """The condition's first true value, or a failure naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"within {timeout}s: {what}")
-        time.sleep(0.05)
-
-
-@dataclass
-class Mailbox:
-    """One test's own, empty mailbox on the session's Dovecot."""
-
-    server: Dovecot
-    user: str
-
-    @property
-    def url(self) -> str:
-        return self.server.url(self.user)
-
-    def client(self) -> IMAPClient:
-        client = IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10)
-        client.login(self.user, PASSWORD)
-        return client
-
-    def append(self, raw: bytes) -> None:
-        with self.client() as client:
-            client.append("INBOX", raw)
-
-    def contents(self, folder: str) -> list[bytes]:
-        with self.client() as client:
-            if not client.folder_exists(folder):
-                return []
-            client.select_folder(folder, readonly=True)
-            fetched = client.fetch(client.search(), ["BODY.PEEK[]"])
-            return [fetched[uid][b"BODY[]"] for uid in sorted(fetched)]
 
 
 @pytest.fixture
