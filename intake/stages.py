@@ -55,8 +55,22 @@ class Refusal:
         return REFUSAL_TEXTS[self.code].format(**self.params)
 
 
+class _Outcome:
+    """Done unless refused; `reason` is the refusal's one line, for the CLI to print."""
+
+    refusal: Refusal | None
+
+    @property
+    def done(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def reason(self) -> str:
+        return self.refusal.message if self.refusal else ""
+
+
 @dataclass(frozen=True)
-class Move:
+class Move(_Outcome):
     """What `move_case` did: moved (an event id and who was told) or refused (why)."""
 
     reference: str
@@ -67,29 +81,13 @@ class Move:
     event_id: int | None = None
     notified: tuple[str, ...] = field(default=())
 
-    @property
-    def done(self) -> bool:
-        return self.refusal is None
-
-    @property
-    def reason(self) -> str:
-        return self.refusal.message if self.refusal else ""
-
 
 @dataclass(frozen=True)
-class ExceptionRecorded:
+class ExceptionRecorded(_Outcome):
     reference: str
     ground: str
     refusal: Refusal | None = None
     event_id: int | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.refusal is None
-
-    @property
-    def reason(self) -> str:
-        return self.refusal.message if self.refusal else ""
 
 
 def case_events(session: Session, case: Case) -> list[TimelineEvent]:
