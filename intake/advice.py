@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import get_form, issue_token, prefill_values
+from notifier import Attachment
 from store import (
     ADVICE_PREFIX,
     AdviceRequest,
@@ -101,9 +102,8 @@ def request_advice(
     session.add(request)
     session.flush()
     _audit(session, actor, "advice-requested", request, case=case.reference, to=professional.email)
-    token = issue_token(services.key, "advice", professional.id, request.id, today=today)
+    token, attachment = advice_form(services, case, professional, request, today=today)
     form = get_form("advice")
-    values = prefill_values(form, advice_form_facts(case, professional, request))
     send_reply(
         services,
         session,
@@ -118,12 +118,27 @@ def request_advice(
             "due_on": _shown(due_on),
             "form_title": form.title,
         },
-        attachments=[form_pdf(form, token, values)],
+        attachments=[attachment],
         token=token,
         case_id=case.id,
         auto_submitted="auto-generated",
     )
     return request
+
+
+def advice_form(
+    services: Services,
+    case: Case,
+    professional: Professional,
+    request: AdviceRequest,
+    *,
+    today: date,
+) -> tuple[str, Attachment]:
+    """The advice form for one request: its own token, the child and the request filled in."""
+    form = get_form("advice")
+    token = issue_token(services.key, form.kind, professional.id, request.id, today=today)
+    values = prefill_values(form, advice_form_facts(case, professional, request))
+    return token, form_pdf(form, token, values)
 
 
 def advice_form_facts(

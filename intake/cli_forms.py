@@ -1,4 +1,5 @@
-"""`intake forms schema|example|render|check`: the forms, with no database needed."""
+"""`intake forms schema|example|render|check`: the forms. Only a personalised render
+(`--professional`, `--advice-request`) opens the database; the rest need none."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from documents import (
     issue_token,
     render_form,
 )
+from store import Professional
 
+from .accounts import find_professional
+from .advice import advice_form, find_advice_request
 from .errors import CommandFailed
+from .replies import personal_request_form
+from .services import open_services
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -77,19 +83,59 @@ def run_example(args: argparse.Namespace) -> int:
 def run_render(args: argparse.Namespace) -> int:
     form = get_form(args.kind)
     if args.professional or args.advice_request:
-        # Accounts and advice requests live in the store, which arrives with the request flow.
-        raise CommandFailed(
-            "--professional and --advice-request need the account store, which this version "
-            "does not have yet; leave them out for a specimen form"
-        )
-    token = issue_token(args.settings.token_key(), form.kind, SPECIMEN, today=date.today())
-    pdf = render_form(form, token=token)
+        pdf, issued_to = personal_form(args)
+    else:
+        token = issue_token(args.settings.token_key(), form.kind, SPECIMEN, today=date.today())
+        pdf, issued_to = render_form(form, token=token), "specimen"
     try:
         args.out.write_bytes(pdf)
     except OSError as exc:
         raise CommandFailed(f"cannot write {args.out}: {exc.strerror}") from None
-    print(f"wrote {args.out} ({form.title}, specimen, {len(pdf):,} bytes)", file=sys.stderr)
+    print(f"wrote {args.out} ({form.title}, {issued_to}, {len(pdf):,} bytes)", file=sys.stderr)
     return 0
+
+
+def personal_form(args: argparse.Namespace) -> tuple[bytes, str]:
+    """A request form for an account, or the advice form of one advice request, with a token of
+    its own; CommandFailed when the options do not fit the kind or name nothing we hold."""
+    if args.kind == "registration":
+        raise CommandFailed("a registration form is for someone without an account: no options")
+    if args.kind == "request" and args.advice_request:
+        raise CommandFailed("--advice-request goes with the advice form, not the request form")
+    if args.kind == "advice" and not args.advice_request:
+        raise CommandFailed("an advice form answers one advice request: give --advice-request REF")
+    services = open_services(args.settings)
+    try:
+        with services.db.session() as session:
+            if args.kind == "request":
+                professional = _active_account(session, args.professional)
+                _, attachment = personal_request_form(services, professional)
+                return attachment.data, f"issued to {professional.email}"
+            request = find_advice_request(session, args.advice_request)
+            if request is None:
+                raise CommandFailed(f"no advice request {args.advice_request}")
+            professional = request.professional
+            if args.professional and _active_account(session, args.professional) != professional:
+                raise CommandFailed(
+                    f"advice request {request.reference} was sent to {professional.email}, "
+                    f"not {args.professional}"
+                )
+            _, attachment = advice_form(
+                services, request.case, professional, request, today=services.today()
+            )
+            return attachment.data, f"for {request.reference}, issued to {professional.email}"
+    finally:
+        services.close()
+
+
+def _active_account(session, address: str) -> Professional:
+    professional = find_professional(session, address)
+    if professional is None:
+        raise CommandFailed(f"no professional with the address {address}")
+    if not professional.is_active:
+        # The form carries their details and, for advice, the child's: active accounts only.
+        raise CommandFailed(f"{professional.email} has no active account")
+    return professional
 
 
 def run_check(args: argparse.Namespace) -> int:

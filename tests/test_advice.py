@@ -637,6 +637,36 @@ def test_advice_commands(tmp_path, pdf_sandbox):
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip().endswith("due 2026-03-01")
 
+    # The same advice form by hand, for the caseworker to send another way; a request form too.
+    rendered = tmp_path / "advice.pdf"
+    made = run(
+        tmp_path, "forms", "render", "advice", "--advice-request", shown["reference"],
+        "--out", str(rendered),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert f"for {shown['reference']}, issued to {ADVISER}" in made.stderr
+    checked = json.loads(run(tmp_path, "forms", "check", str(rendered), "--json").stdout)
+    assert checked["token"]["valid"] and not checked["token"]["specimen"]
+    assert checked["fields"]["advice_request_ref"] == shown["reference"]
+    assert checked["fields"]["date_of_birth"] == BORN.isoformat()
+    personal = tmp_path / "request.pdf"
+    made = run(
+        tmp_path, "forms", "render", "request", "--professional", ADVISER, "--out", str(personal)
+    )
+    assert made.returncode == 0, made.stderr
+    checked = json.loads(run(tmp_path, "forms", "check", str(personal), "--json").stdout)
+    assert checked["fields"]["work_email"] == ADVISER and checked["token"]["valid"]
+    for args, reason in (
+        (("advice", "--advice-request", "ADV-2020-000009"), "no advice request ADV-2020-000009"),
+        (("advice", "--professional", ADVISER), "give --advice-request REF"),
+        (("request", "--professional", "nobody@x.example"), "no professional with the address"),
+        (("registration", "--professional", ADVISER), "someone without an account"),
+        (("advice", "--advice-request", shown["reference"], "--professional", SENCO),
+         f"was sent to {ADVISER}"),
+    ):  # fmt: skip
+        refused = run(tmp_path, "forms", "render", *args, "--out", str(tmp_path / "x.pdf"))
+        assert refused.returncode == 1 and reason in refused.stderr, refused.stderr
+
     for args, reason in (
         (("EHC-2020-999999", "--professional", ADVISER, "--type", "medical"),
          "intake: no case EHC-2020-999999"),
