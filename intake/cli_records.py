@@ -100,6 +100,10 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Handlers first: a signal sent as soon as "serving" is printed must stop us cleanly.
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
     services = open_services(args.settings)
     service = RunningService(services, scheduler=True)
     try:
@@ -114,9 +118,6 @@ def run_serve(args: argparse.Namespace) -> int:
         f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
         file=sys.stderr,
     )
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
     stopped.wait()
     print("intake: stopping", file=sys.stderr)
     service.stop()
