@@ -44,7 +44,7 @@ from store import (
 
 from .replies import plus_address
 from .services import Services
-from .timeline import statutory_milestones
+from .timeline import STAGES, statutory_milestones
 
 ACTOR = "system"
 OVERDUE_ACTION = "advice-overdue"
@@ -69,14 +69,9 @@ MAX_OVERDUE_REMINDERS = 52
 CATCH_UP_DAYS = 7
 DEADLINE_NOTICE = timedelta(days=7)
 WORKING_WEEKDAYS = frozenset(range(5))  # Monday to Friday
-# Case.stage values after which no statutory date applies (codes, and the display names stored
-# before codes were): timeline.md section 7's terminal outcomes and the final plan.
-CLOSED_STAGES = frozenset(
-    {
-        "REFUSED_TO_ASSESS", "NOT_ISSUING", "FINAL_ISSUED", "WITHDRAWN",
-        "Decision: not assessing", "Decision: no plan", "Final plan issued", "Request withdrawn",
-    }
-)  # fmt: skip
+# Case.stage values after which no statutory date applies: the terminal stages, by code and by
+# the display name stored before codes were.
+CLOSED_STAGES = frozenset(value for s in STAGES if s.terminal for value in (s.code.value, s.name))
 # Scheduled mail cannot loop (each reminder is claimed once), and a caseworker may rightly get
 # dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
 SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)
