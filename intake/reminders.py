@@ -6,7 +6,8 @@ and once it is overdue (`overdue-1` the day after, then weekly). Reminders go ou
 only (Monday to Friday in the configured time zone; bank holidays are not known): a threshold
 falling on a weekend waits for the next working day, and a run on a weekend queues nothing. A run
 after missed days sends each request only its most recent threshold, never a burst of old ones.
-Overdue advice is also written to the audit log (`advice-overdue`) for the caseworker queue.
+Each overdue reminder is also written to the audit log (`advice-overdue`); `intake queue` shows
+overdue advice from the requests themselves (`intake.case_view.overdue_advice_rows`).
 
 The deadline watch warns the caseworkers once per case and statutory milestone, when the
 milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).
@@ -247,7 +248,7 @@ def _queue_advice_reminder(
 
 
 def _overdue_entry(row: Any, kind: str, today: date) -> AuditEntry:
-    """Overdue advice, for the caseworker queue: the latest entry per request is its state."""
+    """The audit record of an overdue reminder: when it went and how late the advice was."""
     return AuditEntry(
         actor=ACTOR,
         action=OVERDUE_ACTION,
