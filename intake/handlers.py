@@ -23,6 +23,7 @@ from documents import (
 )
 from notifier import Attachment
 from store import (
+    AdviceRequest,
     AuditEntry,
     Case,
     InboundMessage,
@@ -34,9 +35,10 @@ from store import (
 )
 
 from .accounts import known_about
+from .advice import advice_form
 from .advice_intake import record_advice
 from .mime import ParsedMessage
-from .progress import answer_status, status_request
+from .progress import answer_status, is_part_of_case, status_request
 from .replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from .requests import attachment_problems, find_duplicate, keep_attachments, record_request
 from .routing import Route
@@ -185,51 +187,72 @@ def on_no_form(ctx: Context, found: Route) -> None:
             ctx.services, ctx.session, "registration_form", ctx.thread, {}, attachments=[pdf]
         )
         return
-    token, pdf = form_for_route(ctx, found)
+    form, token, pdf = form_for_route(ctx, found)
     lead = " ".join(worded(reasons)) + " Your form is attached: fill it in and reply with it."
     send_reply(
         ctx.services,
         ctx.session,
         "request_form",
         ctx.thread,
-        {"name": found.sender.name, "lead": lead, "form_title": get_form("request").title},
+        {"name": found.sender.name, "lead": lead, "form_title": form.title},
         attachments=[pdf],
         token=token,
     )
 
 
 def replied_case(ctx: Context, found: Route) -> Case | None:
-    """The sender's own request that a reply names, by its plus-address or by our thread."""
+    """The case a reply names, by its plus-address or by our thread, when the sender is part of
+    it: the professional who made the request, or one asked for advice on it."""
     if found.sender is None:
         return None
     verdict = found.token_check
     if verdict is not None and verdict.valid and verdict.kind == "request":
         if verdict.professional_id == found.sender.id:
             return ctx.session.scalar(select(Case).where(Case.request_token == found.token))
+    if (advice := replied_advice_request(ctx, found)) is not None:
+        return advice.case
     if found.thread_email is not None and found.thread_email.case_id:
         case = ctx.session.get(Case, found.thread_email.case_id)
-        if case is not None and case.requested_by_id == found.sender.id:
+        if case is not None and is_part_of_case(ctx.session, found.sender, case):
             return case
     return None
 
 
-def form_for_route(ctx: Context, found: Route):
-    """The sender's own request form back: the same token and latest answers when the reply
-    names a request of theirs, else a fresh personal form."""
+def replied_advice_request(ctx: Context, found: Route) -> AdviceRequest | None:
+    """The sender's own advice request, when the reply went to its plus-address."""
+    verdict = found.token_check
+    if found.sender is None or verdict is None or not verdict.valid or verdict.kind != "advice":
+        return None
+    request = ctx.session.get(AdviceRequest, verdict.subject_id)
+    if request is None or request.professional_id != found.sender.id:
+        return None
+    return request
+
+
+def form_for_route(ctx: Context, found: Route) -> tuple[FormDefinition, str, Attachment]:
+    """The sender's own form back: their advice form when the reply names an advice request of
+    theirs; their request form, with the same token and latest answers, when it names a request
+    of theirs; else a fresh personal request form."""
+    if (advice := replied_advice_request(ctx, found)) is not None:
+        today = ctx.services.today()
+        token, pdf = advice_form(ctx.services, advice.case, found.sender, advice, today=today)
+        return get_form("advice"), token, pdf
+    form = get_form("request")
     verdict = found.token_check
     token = None
     if verdict is not None and verdict.valid and verdict.kind == "request":
         token = found.token if verdict.professional_id == found.sender.id else None
-    if token is None and (case := replied_case(ctx, found)) is not None:
+    case = replied_case(ctx, found) if token is None else None
+    if case is not None and case.requested_by_id == found.sender.id:
+        # Only the requester's own form: an advice giver on the case never gets its answers.
         token = case.request_token
     if token is None:
-        return personal_request_form(ctx.services, found.sender)
-    form = get_form("request")
+        return form, *personal_request_form(ctx.services, found.sender)
     latest = ctx.session.scalar(
         select(Submission).where(Submission.token == token).order_by(Submission.version.desc())
     )
     values = latest.answers if latest else prefill_values(form, known_about(found.sender))
-    return token, form_pdf(form, token, values)
+    return form, token, form_pdf(form, token, values)
 
 
 def add_documents(ctx: Context, case: Case) -> None:

@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 from conftest import SECRET_KEY
 from fill_engines import fill_with_pdfium, fill_with_pikepdf
-from mail_factory import attached_files, body_texts, form_reply, read_email, supporting_file
+from mail_factory import (
+    attached_files,
+    body_texts,
+    build_message,
+    form_reply,
+    read_email,
+    supporting_file,
+)
 from mail_servers import (  # noqa: F401 (fixtures)
     PASSWORD,
     WAIT_SECONDS,
@@ -458,6 +465,54 @@ def test_late_advice_needs_its_reason_and_a_receipt_date_before_sending_is_quest
     assert [p.code for p in record_problems(None, 7, on_time, FIXED_DAY)] == [
         "advice-request-unknown"
     ]
+
+
+def test_a_reply_without_the_form_gets_the_advice_form_back_and_documents_are_added(
+    services, adviser
+):
+    case_reference = make_case(services)
+    reference = ask(services, case_reference)
+    row, asked = request_email(services, reference)
+    thread = {"In-Reply-To": row.message_id, "References": row.message_id}
+
+    # "I cannot find the form": their own advice form comes back, not a request form.
+    lost = build_message(
+        headers={"From": f"Dr Owain Rees <{ADVISER}>", "To": asked["Reply-To"], **thread},
+        body="I cannot find the form, could you send it again?\n",
+        message_id="<lost-form@eps.example.gov.uk>",
+    )
+    message = deliver(services, lost)
+    assert (message.status, reason_codes(message)) == (
+        InboundStatus.REJECTED,
+        [("no-form-attached", None, None)],
+    )
+    answer = read_email(rows(services, OutboxMessage, inbound_message_id=message.id)[0].raw)
+    [(name, pdf)] = attached_files(answer).items()
+    assert name == "advice-form.pdf" and ADVICE.title in answer["Subject"]
+    checked = check_pdf(pdf, key=SECRET_KEY, today=services.today())
+    assert (checked.token.kind, checked.token.subject_id) == (
+        "advice",
+        advice_request(services, reference).id,
+    )
+    assert checked.validation.answers["advice_request_ref"] == reference
+
+    # A report sent later by replying is kept with the case, and the caseworker told.
+    report = supporting_file("Further observations.pdf")
+    later = build_message(
+        headers={"From": ADVISER, "To": asked["Reply-To"], **thread},
+        body="One more report.\n",
+        files=[report],
+        message_id="<more-docs@eps.example.gov.uk>",
+    )
+    message = deliver(services, later)
+    assert (message.status, message.case_id) == (
+        InboundStatus.ACCEPTED,
+        advice_request(services, reference).case_id,
+    )
+    assert [r["code"] for r in message.reasons] == ["documents-added"]
+    [kept] = rows(services, Attachment, inbound_message_id=message.id)
+    assert (kept.filename, kept.flag) == ("Further observations.pdf", "added by reply")
+    assert_no_child_data(services)
 
 
 # --- the full round trip against the real mail servers -------------------------------------------
