@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from notifier import RATE_LIMITED_ACTION
 from store import (
     AdviceRequest,
     AdviceStatus,
     Attachment,
+    AuditEntry,
     Case,
     InboundMessage,
     InboundStatus,
@@ -35,8 +37,8 @@ NEEDS_A_PERSON = (
 
 
 def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
-    """Messages needing a person (or of one status, or all), then, in the default queue, advice
-    that is overdue and cases not yet decided."""
+    """Messages needing a person (or of one status, or all), then, in the default queue, replies
+    the rate limit held back, advice that is overdue, and cases not yet decided."""
     with services.db.session() as session:
         statement = select(InboundMessage).order_by(InboundMessage.received_at)
         if status and status != "all":
@@ -65,6 +67,7 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
             for c in cases
         ]
         advice_rows = [] if status else overdue_advice_rows(session, services.today())
+        held_rows = [] if status else held_mail_rows(session, services.now())
         ids = [(m.id, m.received_at, m.from_address, m.subject) for m in messages]
     rows = []
     for inbound_id, received_at, sender, subject in ids:
@@ -82,7 +85,35 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
                 "reasons": outcome.as_dict()["reasons"],
             }
         )
-    return rows + advice_rows + case_rows
+    return rows + held_rows + advice_rows + case_rows
+
+
+# Mail the outbox's loop breaker held back is shown for a week: long enough to be seen and acted
+# on, short enough that a mail loop long stopped does not fill the queue for ever.
+HELD_MAIL_SHOWN_FOR = timedelta(days=7)
+
+
+def held_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
+    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
+    held = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == RATE_LIMITED_ACTION, AuditEntry.at >= now - HELD_MAIL_SHOWN_FOR)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return [
+        {
+            "type": "held-mail",
+            "id": entry.id,
+            "status": "rate-limited",
+            "received_at": entry.at.isoformat(),
+            "from": entry.detail.get("recipient"),
+            "reference": f"{entry.subject_type} {entry.subject_id}",
+            "summary": f"{entry.detail.get('kind')} email to {entry.detail.get('recipient')} "
+            f"not sent: {entry.detail.get('queued_last_hour')} already queued to them in an hour "
+            f"(limit {entry.detail.get('per_hour')})",
+        }
+        for entry in held
+    ]
 
 
 def overdue_advice_rows(session, today: date) -> list[dict[str, Any]]:

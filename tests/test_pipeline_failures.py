@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.capture import capture_message
+from intake.case_view import queue_rows
 from intake.pipeline import outcome_of, process_all
 from intake.replies import personal_request_form
 from store import (
@@ -110,3 +111,26 @@ def test_a_message_put_back_after_its_raw_bytes_return_is_processed(services, se
     done = inbound(services, lost)
     assert (done.status, done.attempts, done.last_error) == (InboundStatus.REJECTED, 2, None)
     assert replies_to(services, lost) == ["request_form"]
+
+
+def test_a_reply_held_by_the_rate_limit_is_shown_in_the_queue(services, senco):
+    # 21 emails without a form in one hour: the 21st answer is held by the loop breaker, and
+    # the caseworker queue says so rather than letting it vanish.
+    ids = []
+    for n in range(21):
+        raw = build_message(
+            headers={"From": SENCO, "Subject": "Question"},
+            body="Is this the right address?\n",
+            message_id=f"<question-{n}@glanwy.sch.uk>",
+        )
+        ids.append(capture_message(services, raw, Transport.FILE).inbound_id)
+    process_all(services)
+    assert [len(replies_to(services, i)) for i in ids] == [1] * 20 + [0]
+    [held] = [row for row in queue_rows(services, None) if row["type"] == "held-mail"]
+    assert (held["status"], held["from"], held["reference"]) == (
+        "rate-limited",
+        SENCO,
+        f"inbound_message {ids[-1]}",
+    )
+    assert "limit 20" in held["summary"]
+    assert not [row for row in queue_rows(services, "all") if row["type"] == "held-mail"]
