@@ -35,6 +35,7 @@ from store import (
 )
 
 from .advice import advice_type_choice
+from .reasons import from_rejection
 from .replies import send_reply
 from .requests import attachment_problems, find_duplicate, keep_attachments, listed_files
 
@@ -132,7 +133,7 @@ def record_problems(
 def record_advice(ctx: Context, found: Route) -> None:
     """Judge, then record or answer, one advice form; ends the message with its final status."""
     # handlers dispatches to this module, so its names are taken when called, not when loaded.
-    from .handlers import from_rejection, problems_reply
+    from .handlers import problems_reply
 
     check = found.form
     form, answers, token = check.form, dict(check.validation.answers), check.token

@@ -4,7 +4,7 @@ status, its reasons as data, and the replies queued in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from .advice import advice_form
 from .advice_intake import record_advice
 from .mime import ParsedMessage
 from .progress import answer_status, is_part_of_case, status_request
+from .reasons import from_rejection, reason, worded
 from .replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from .requests import attachment_problems, find_duplicate, keep_attachments, record_request
 from .routing import Route
@@ -47,27 +48,6 @@ from .timeline import timeline_rows
 
 # Reader outcomes that suggest a hostile file: held for a person rather than answered.
 HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory"})
-
-
-def reason(
-    code: str,
-    step: int | None = None,
-    field: str | None = None,
-    form: str | None = None,
-    **params: Any,
-) -> dict[str, Any]:
-    """A reason as stored on the message row: data, worded only where it is shown."""
-    return {"code": code, "step": step, "field": field, "form": form, "params": params}
-
-
-def from_rejection(r: Rejection, form: FormDefinition) -> dict[str, Any]:
-    return reason(r.code, r.step, r.field, form.kind, **dict(r.params))
-
-
-def worded(reasons: Iterable[dict[str, Any]], form: FormDefinition | None = None) -> list[str]:
-    return [
-        describe(Rejection(r["code"], r["step"], r["field"], r["params"]), form) for r in reasons
-    ]
 
 
 @dataclass

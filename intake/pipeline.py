@@ -23,8 +23,9 @@ from store import (
     record_inbound_failure,
 )
 
-from .handlers import Context, handle_route, reason
+from .handlers import Context, handle_route
 from .mime import parse_message
+from .reasons import reason
 from .replies import Thread
 from .routing import route
 from .screening import screen

@@ -27,6 +27,7 @@ from store import (
 )
 
 from .mime import ParsedMessage
+from .reasons import reason
 from .replies import Thread, send_reply
 from .services import Services
 from .timeline import (
@@ -157,11 +158,6 @@ def status_request(parsed: ParsedMessage) -> str | None:
     return None
 
 
-def _reason(code: str, **params: Any) -> dict[str, Any]:
-    # The shape of `intake.handlers.reason`, built here so that handlers may import this module.
-    return {"code": code, "step": None, "field": None, "form": None, "params": params}
-
-
 def _replied_case(session: Session, thread: Thread) -> Case | None:
     """The case our email was about, when the message replies to one of ours."""
     ids = [i for i in (*thread.references, thread.message_id) if i]
@@ -209,7 +205,7 @@ def answer_status(
         _audit(session, actor, "status-refused", reference)
         if thread.address:
             send_reply(services, session, "status", thread, {"shared": False, "asked": reference})
-        return [_reason("status-not-shared", reference=reference)]
+        return [reason("status-not-shared", reference=reference)]
     clock, advice = _case_facts(session, case, today)
     _audit(session, actor, "status-sent", case.reference)
     send_reply(
@@ -220,7 +216,7 @@ def answer_status(
         {"shared": True, "asked": reference, **progress_context(case, clock, advice)},
         case_id=case.id,
     )
-    return [_reason("status-sent", reference=case.reference)]
+    return [reason("status-sent", reference=case.reference)]
 
 
 def _audit(session: Session, actor: str, action: str, reference: str) -> None:
