@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from documents import ORGANISATION_TYPES, ROLES
-from notifier import OutboxSender, outbox_rows
+from notifier import outbox_rows
 from store import InboundStatus, Professional, Transport, upgrade
 
 from .accounts import add_professional, professional_summary
@@ -24,7 +24,7 @@ from .case_view import case_document, queue_rows
 from .cli_cases import add_case_commands
 from .errors import CommandFailed
 from .pipeline import outcome_of, process_all
-from .service import RunningService, outbound_transport
+from .service import RunningService, outbox_sender
 from .services import open_services
 
 
@@ -149,9 +149,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             captured.append((path, result))
         process_all(services)
         if services.settings.smtp_url is None:
-            OutboxSender(
-                services.db, outbound_transport(services), envelope_from=services.settings.address
-            ).send_due()
+            outbox_sender(services).send_due()
         for path, result in captured:
             outcome = outcome_of(services, result.inbound_id).as_dict()
             outcome["file"] = str(path)
@@ -242,9 +240,7 @@ def run_outbox(args: argparse.Namespace) -> int:
 def run_outbox_send(args: argparse.Namespace) -> int:
     services = open_services(args.settings)
     try:
-        report = OutboxSender(
-            services.db, outbound_transport(services), envelope_from=services.settings.address
-        ).send_due()
+        report = outbox_sender(services).send_due()
     finally:
         services.close()
     print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}", file=sys.stderr)

@@ -6,8 +6,8 @@ and once it is overdue (`overdue-1` the day after, then weekly). Reminders go ou
 only (Monday to Friday in the configured time zone; bank holidays are not known): a threshold
 falling on a weekend waits for the next working day, and a run on a weekend queues nothing. A run
 after missed days sends each request only its most recent threshold, never a burst of old ones.
-Each overdue reminder is also written to the audit log (`advice-overdue`); `intake queue` shows
-overdue advice from the requests themselves (`intake.case_view.overdue_advice_rows`).
+`intake queue` shows overdue advice from the requests themselves
+(`intake.case_view.overdue_advice_rows`).
 
 The deadline watch warns the caseworkers once per case and statutory milestone, when the
 milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).
@@ -16,39 +16,53 @@ Exactly once: each reminder is claimed by inserting its `ReminderSent` row befor
 queued, and the row's unique keys turn a second claim (a second run the same day, after a
 restart, or at the same moment) into nothing. The run reads only the rows it needs: advice
 requests by the exact due dates the day's thresholds imply, through an index on `due_on`.
+
+Advice reminders are claimed and queued set-wise, in two INSERT ... SELECT statements, and
+composed by the outbox sender (`intake.reminder_mail`): a day with a thousand due costs little
+more than selecting them. A real run's list of what it queued is read from the store only when
+asked for (`ReminderReport.items`); the scheduler asks only for the counts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, select, update
+from sqlalchemy import (
+    CTE,
+    Date,
+    Select,
+    String,
+    and_,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from documents import issue_token
 from notifier import RateLimit, compose_email, enqueue
 from store import (
     AdviceRequest,
     AdviceStatus,
-    AuditEntry,
     Case,
+    OutboxMessage,
     Professional,
     ReminderRun,
     ReminderSent,
 )
 
-from .replies import plus_address
+from .reminder_mail import queue_advice_reminders, shown_date, subject_parts
 from .services import Services
 from .timeline import STAGES, statutory_milestones
-
-ACTOR = "system"
-OVERDUE_ACTION = "advice-overdue"
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ WORKING_WEEKDAYS = frozenset(range(5))  # Monday to Friday
 CLOSED_STAGES = frozenset(value for s in STAGES if s.terminal for value in (s.code.value, s.name))
 # Scheduled mail cannot loop (each reminder is claimed once), and a caseworker may rightly get
 # dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
+# Advice reminders, one per request and threshold, are queued without it.
 SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)
 # Rows per claiming INSERT: well under SQLite's 32766 bound parameters.
 CLAIM_BATCH = 500
@@ -105,17 +120,24 @@ class ReminderReport:
     working_day: bool
     # Thresholds on days after this one and up to `today` are sent by this run.
     window_start: date | None = None
-    items: list[ReminderItem] = field(default_factory=list)
+    deadline_warnings: list[ReminderItem] = field(default_factory=list)
     # Due today but claimed already today (an earlier run, or another run at the same time).
     already_sent: int = 0
+    advice_count: int = 0
+    # A real run lists its advice reminders from the store on first use; a dry run has them.
+    _advice_items: list[ReminderItem] | None = field(default=None, repr=False)
+    _load_advice_items: Callable[[], list[ReminderItem]] | None = field(default=None, repr=False)
 
     @property
     def advice_reminders(self) -> list[ReminderItem]:
-        return [i for i in self.items if i.advice_reference is not None]
+        if self._advice_items is None:
+            loader = self._load_advice_items
+            self._advice_items = loader() if loader is not None else []
+        return self._advice_items
 
     @property
-    def deadline_warnings(self) -> list[ReminderItem]:
-        return [i for i in self.items if i.advice_reference is None]
+    def items(self) -> list[ReminderItem]:
+        return [*self.advice_reminders, *self.deadline_warnings]
 
 
 def is_working_day(day: date) -> bool:
@@ -160,23 +182,45 @@ def due_dates_for(start: date, today: date) -> list[date]:
     return sorted(dues)
 
 
-def due_advice_statement(due_dates: Sequence[date]) -> Select[Any]:
-    """Open advice requests due on one of `due_dates`, with what a reminder needs."""
+def advice_thresholds(start: date, today: date) -> dict[date, tuple[str, date]]:
+    """Due date to (reminder kind, the day its threshold fell) for every due date whose latest
+    threshold falls in (`start`, `today`]: the reminders this run is to send."""
+    thresholds = {}
+    for due_on in due_dates_for(start, today):
+        threshold = latest_threshold(due_on, today)
+        if threshold is not None and start < threshold[1] <= today:
+            thresholds[due_on] = threshold
+    return thresholds
+
+
+def reminder_plan(thresholds: dict[date, tuple[str, date]], today: date) -> CTE:
+    """`thresholds` as a relation to join advice requests to by due date: each due date's
+    reminder kind, the day its threshold fell, and the subject's text around the references."""
+    rows = [
+        (due_on, kind, fell_on, *subject_parts(kind, due_on, today))
+        for due_on, (kind, fell_on) in thresholds.items()
+    ]
+    columns = [
+        column("due_on", Date),
+        column("kind", String),
+        column("fell_on", Date),
+        column("subject_before", String),
+        column("subject_after", String),
+    ]
+    return values(*columns, name="plan").data(rows).cte("plan")
+
+
+def owed_advice(plan: CTE) -> Select[Any]:
+    """Open advice requests owed a reminder by `plan` (selecting nothing yet: callers choose
+    the columns); none for a threshold on or before the day the request went out."""
     return (
-        select(
-            AdviceRequest.id,
-            AdviceRequest.reference,
-            AdviceRequest.sent_on,
-            AdviceRequest.due_on,
-            Case.reference.label("case_reference"),
-            Professional.id.label("professional_id"),
-            Professional.email,
-            Professional.name,
+        select()
+        .select_from(AdviceRequest)
+        .join(plan, plan.c.due_on == AdviceRequest.due_on)
+        .where(
+            AdviceRequest.status == AdviceStatus.OPEN,
+            or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
         )
-        .join(Case, Case.id == AdviceRequest.case_id)
-        .join(Professional, Professional.id == AdviceRequest.professional_id)
-        .where(AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on.in_(due_dates))
-        .order_by(AdviceRequest.id)  # one order for every run, so concurrent claims never deadlock
     )
 
 
@@ -205,62 +249,100 @@ def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> 
 def _remind_advice_givers(services: Services, session: Session, report: ReminderReport) -> None:
     today, start = report.today, report.window_start
     assert start is not None
-    planned = []
-    for row in session.execute(due_advice_statement(due_dates_for(start, today))):
-        threshold = latest_threshold(row.due_on, today)
-        if threshold is None:
-            continue
-        kind, on = threshold
-        # Nothing for a threshold on or before the day the request went out (a short `--due`).
-        if start < on <= today and (row.sent_on is None or on > row.sent_on):
-            planned.append((row.id, kind, row))
-    claimed = _claim_new(services, session, report, ReminderSent.advice_request_id, planned)
-    links, audits = [], []
-    for row_id, kind, row in planned:
-        item = ReminderItem(kind, row.case_reference, row.reference, _domain(row.email), row.due_on)
-        if report.dry_run:
-            report.items.append(item)
-        elif (row_id, kind) in claimed:
-            outbox_id = _queue_advice_reminder(services, session, row, kind, today)
-            links.append({"reminder_id": claimed[row_id, kind], "outbox_id": outbox_id})
-            if kind.startswith("overdue-"):
-                audits.append(_overdue_entry(row, kind, today))
-            report.items.append(replace(item, outbox_id=outbox_id))
-    _link_outbox(session, links)
-    session.add_all(audits)
-
-
-def _queue_advice_reminder(
-    services: Services, session: Session, row: Any, kind: str, today: date
-) -> int | None:
-    # The Reply-To carries this request's token, so a reply without the form still finds it.
-    token = issue_token(services.key, "advice", row.professional_id, row.id, today=today)
-    context = {
-        "name": row.name,
-        "threshold": kind,
-        "case_reference": row.case_reference,
-        "advice_reference": row.reference,
-        "due_on": _shown(row.due_on),
-        "days_left": (row.due_on - today).days,
-        "days_overdue": (today - row.due_on).days,
-    }
-    return _queue(services, session, "advice_reminder", row.email, context, reply_token=token)
-
-
-def _overdue_entry(row: Any, kind: str, today: date) -> AuditEntry:
-    """The audit record of an overdue reminder: when it went and how late the advice was."""
-    return AuditEntry(
-        actor=ACTOR,
-        action=OVERDUE_ACTION,
-        subject_type="advice_request",
-        subject_id=row.reference,
-        detail={
-            "case": row.case_reference,
-            "due_on": row.due_on.isoformat(),
-            "days_overdue": (today - row.due_on).days,
-            "reminder": kind,
-        },
+    thresholds = advice_thresholds(start, today)
+    if not thresholds:
+        return
+    if report.dry_run:
+        _list_advice_reminders(session, report, thresholds)
+        return
+    plan = reminder_plan(thresholds, today)
+    owed = owed_advice(plan).add_columns(
+        AdviceRequest.id,
+        plan.c.kind,
+        literal(today, ReminderSent.sent_on.type),
+        literal(services.now(), ReminderSent.created_at.type),
     )
+    claim = (
+        _insert(session, ReminderSent)
+        .from_select(["advice_request_id", "kind", "sent_on", "created_at"], owed)
+        .on_conflict_do_nothing()
+        .returning(ReminderSent.id)
+    )
+    claimed = sorted(session.scalars(claim))
+    if claimed:
+        queue_advice_reminders(services, session, plan, owed_advice(plan))
+    sent_today = session.scalar(
+        select(func.count(ReminderSent.id)).where(
+            ReminderSent.sent_on == today, ReminderSent.advice_request_id.is_not(None)
+        )
+    )
+    report.advice_count = len(claimed)
+    report.already_sent += sent_today - len(claimed)
+    report._load_advice_items = lambda: _claimed_advice_items(services, claimed)
+
+
+def _list_advice_reminders(
+    session: Session, report: ReminderReport, thresholds: dict[date, tuple[str, date]]
+) -> None:
+    """What a real run would claim now: the owed reminders not claimed before."""
+    plan = reminder_plan(thresholds, report.today)
+    statement = (
+        owed_advice(plan)
+        .add_columns(
+            AdviceRequest.reference,
+            AdviceRequest.due_on,
+            Case.reference,
+            Professional.email,
+            plan.c.kind,
+            ReminderSent.sent_on,
+        )
+        .join(Case, Case.id == AdviceRequest.case_id)
+        .join(Professional, Professional.id == AdviceRequest.professional_id)
+        .outerjoin(
+            ReminderSent,
+            and_(
+                ReminderSent.advice_request_id == AdviceRequest.id,
+                ReminderSent.kind == plan.c.kind,
+            ),
+        )
+        .order_by(AdviceRequest.id)
+    )
+    items = []
+    for reference, due_on, case_reference, address, kind, sent_on in session.execute(statement):
+        if sent_on is None:
+            items.append(ReminderItem(kind, case_reference, reference, _domain(address), due_on))
+        elif sent_on == report.today:
+            report.already_sent += 1
+    report._advice_items = items
+    report.advice_count = len(items)
+
+
+def _claimed_advice_items(services: Services, claimed: list[int]) -> list[ReminderItem]:
+    """The advice reminders a run claimed, with the email each queued, in request order."""
+    items = []
+    with services.db.session() as session:
+        for first in range(0, len(claimed), CLAIM_BATCH):
+            statement = (
+                select(
+                    ReminderSent.kind,
+                    Case.reference,
+                    AdviceRequest.reference,
+                    OutboxMessage.to_address,
+                    AdviceRequest.due_on,
+                    OutboxMessage.id,
+                    AdviceRequest.id,
+                )
+                .join(AdviceRequest, AdviceRequest.id == ReminderSent.advice_request_id)
+                .join(Case, Case.id == AdviceRequest.case_id)
+                .join(OutboxMessage, OutboxMessage.reminder_id == ReminderSent.id)
+                .where(ReminderSent.id.in_(claimed[first : first + CLAIM_BATCH]))
+            )
+            items += session.execute(statement).all()
+    items.sort(key=lambda row: row[-1])
+    return [
+        ReminderItem(kind, case_ref, advice_ref, _domain(address), due_on, outbox_id)
+        for kind, case_ref, advice_ref, address, due_on, outbox_id, _ in items
+    ]
 
 
 def _watch_deadlines(services: Services, session: Session, report: ReminderReport) -> None:
@@ -299,27 +381,26 @@ def _watch_deadlines(services: Services, session: Session, report: ReminderRepor
     claimed = _claim_new(services, session, report, ReminderSent.case_id, planned)
     recipients = _caseworker_addresses(services, session) if planned else []
     domains = ", ".join(sorted({_domain(a) for a in recipients}))
-    links = []
     for case_id, kind, (case, label, due) in planned:
         item = ReminderItem(kind, case.reference, None, domains, due, milestone=label)
         if report.dry_run:
-            report.items.append(item)
+            report.deadline_warnings.append(item)
         elif (case_id, kind) in claimed:
             context = {
+                "service_name": services.settings.service_name,
                 "case_reference": case.reference,
                 "milestone": label,
-                "due_on": _shown(due),
+                "due_on": shown_date(due),
                 "days_left": (due - today).days,
                 "days_overdue": (today - due).days,
             }
+            reminder_id = claimed[case_id, kind]
             outbox_ids = [
-                _queue(services, session, "deadline_warning", address, context, case_id=case_id)
+                _queue_warning(services, session, address, context, case_id, reminder_id)
                 for address in recipients
             ]
             first = next((i for i in outbox_ids if i is not None), None)
-            links.append({"reminder_id": claimed[case_id, kind], "outbox_id": first})
-            report.items.append(replace(item, outbox_id=first))
-    _link_outbox(session, links)
+            report.deadline_warnings.append(replace(item, outbox_id=first))
 
 
 def _milestone_at_risk(day0: date, today: date) -> tuple[str, date] | None:
@@ -341,26 +422,30 @@ def _caseworker_addresses(services: Services, session: Session) -> list[str]:
     return list(addresses) or [services.settings.address]
 
 
-def _queue(
+def _queue_warning(
     services: Services,
     session: Session,
-    template: str,
     to: str,
     context: dict[str, Any],
-    *,
-    reply_token: str | None = None,
-    case_id: int | None = None,
+    case_id: int,
+    reminder_id: int,
 ) -> int | None:
     email = compose_email(
-        template,
-        {"service_name": services.settings.service_name, **context},
+        "deadline_warning",
+        context,
         sender=services.settings.address,
         to=to,
         instance=services.instance,
-        reply_to=plus_address(services, reply_token) if reply_token else None,
         auto_submitted="auto-generated",
     )
-    row = enqueue(session, email, kind=template, case_id=case_id, rate_limit=SCHEDULED_RATE_LIMIT)
+    row = enqueue(
+        session,
+        email,
+        kind="deadline_warning",
+        case_id=case_id,
+        reminder_id=reminder_id,
+        rate_limit=SCHEDULED_RATE_LIMIT,
+    )
     return row.id if row is not None else None
 
 
@@ -417,25 +502,9 @@ def _already_sent(
     return {(subject_id, kind): sent_on for subject_id, kind, sent_on in rows}
 
 
-def _link_outbox(session: Session, links: list[dict[str, Any]]) -> None:
-    links = [link for link in links if link["outbox_id"] is not None]
-    if links:
-        table = ReminderSent.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("reminder_id"))
-            .values(outbox_id=bindparam("outbox_id")),
-            links,
-        )
-
-
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
 def _slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")[:60]
-
-
-def _shown(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"

@@ -21,6 +21,7 @@ from store import Transport as Arrival
 from .capture import capture_message
 from .imap_watcher import ImapWatcher, TransportKey
 from .pipeline import process_pending
+from .reminder_mail import outbox_composer
 from .scheduler import start_scheduler
 from .services import Services
 from .smtp_listener import SmtpIntakeHandler, start_smtp_listener
@@ -57,6 +58,17 @@ def outbound_transport(services: Services) -> Transport:
     return EmlFolder(Path(services.settings.home) / "outbox-sent")
 
 
+def outbox_sender(services: Services, transport: Transport | None = None) -> OutboxSender:
+    """The sender of our outbox through `transport` (default: `outbound_transport`), able to
+    compose the mail the reminder run queues without a body."""
+    return OutboxSender(
+        services.db,
+        transport or outbound_transport(services),
+        envelope_from=services.settings.address,
+        composer=outbox_composer(services),
+    )
+
+
 def accepts_recipient(services: Services) -> Callable[[str], bool]:
     """Our intake address and its plus-addresses (`intake+TOKEN@...`), nothing else."""
     local, _, domain = services.settings.address.lower().partition("@")
@@ -79,9 +91,7 @@ class RunningService:
         self.services = services
         self.stop_event = threading.Event()
         self._pipeline_woken = threading.Event()
-        self.sender = OutboxSender(
-            services.db, outbound_transport(services), envelope_from=services.settings.address
-        )
+        self.sender = outbox_sender(services)
         services.wake_pipeline = self._pipeline_woken.set
         services.wake_sender = self.sender.wake
         self._threads: list[threading.Thread] = []

@@ -65,7 +65,11 @@ def compose_email(
     attachments: Sequence[Attachment] = (),
     auto_submitted: str = "auto-replied",
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> ComposedEmail:
+    """`template`'s text (and HTML, where there is one) rendered with `context`, as a message
+    from `sender` to `to`. `message_id` is a new one unless given: a row queued before it was
+    composed has its Message-ID fixed already."""
     env = templates.environment()
     text = env.get_template(f"email/{template}.txt").render(context)
     first_line, _, body = text.partition("\n")
@@ -83,7 +87,7 @@ def compose_email(
     msg["To"] = _header(to)
     msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    message_id = make_msgid(domain=sender.rpartition("@")[2].strip(">") or "localhost")
+    message_id = message_id or make_msgid(domain=mail_domain(sender))
     msg["Message-ID"] = message_id
     if reply_to:
         msg["Reply-To"] = reply_to
@@ -97,6 +101,11 @@ def compose_email(
     msg["X-Auto-Response-Suppress"] = "All"
     msg[OWN_MAIL_HEADER] = instance
     return ComposedEmail(to=to, subject=subject, message_id=message_id, raw=msg.as_bytes())
+
+
+def mail_domain(address: str) -> str:
+    """The domain our Message-IDs name: the sending address's, else "localhost"."""
+    return address.rpartition("@")[2].strip(">") or "localhost"
 
 
 def _render_optional(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str | None:

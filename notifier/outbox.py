@@ -44,6 +44,7 @@ def enqueue(
     kind: str,
     inbound_message_id: int | None = None,
     case_id: int | None = None,
+    reminder_id: int | None = None,
     now: datetime | None = None,
     rate_limit: RateLimit = RateLimit(),
 ) -> OutboxMessage | None:
@@ -76,6 +77,7 @@ def enqueue(
         attempts=0,
         inbound_message_id=inbound_message_id,
         case_id=case_id,
+        reminder_id=reminder_id,
     )
     session.add(row)
     # Flushed so that the next enqueue in this transaction counts it against the limit.

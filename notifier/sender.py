@@ -6,6 +6,9 @@ Transports (`SmtpRelay`, `EmlFolder`) take one message and either succeed or rai
     ├── TemporaryFailure          4xx reply, relay unreachable, timeout, disk full: try again later
     └── PermanentFailure          5xx reply: the row is failed and shown to a person
 
+A row queued without its body (see `store.OutboxMessage`) is composed by the sender's `composer`
+inside the claim, so its bytes are fixed before the first attempt and a retry resends them.
+
 `OutboxSender.send_due` claims due rows in one short transaction, sends each with no transaction
 open (a slow relay must not hold row locks or SQLite's write lock), and records each outcome in
 another short transaction. Mail is sent at least once: a sender that dies between handing a
@@ -20,15 +23,17 @@ import re
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
+from notifier.compose import ComposedEmail
 from store import Database, OutboxMessage, OutboxStatus, claim_outbox, utcnow
 
 logger = logging.getLogger("intake.outbox")
@@ -62,6 +67,10 @@ class TemporaryFailure(DeliveryError):
 
 class PermanentFailure(DeliveryError):
     """The relay refused this message for good (a 5xx reply)."""
+
+
+# Composes a row queued without its body, from what the store holds; raises if it cannot.
+Composer: TypeAlias = Callable[[Session, OutboxMessage], ComposedEmail]
 
 
 class Transport(Protocol):
@@ -224,8 +233,10 @@ class OutboxSender:
         envelope_from: str,
         batch: int = DEFAULT_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
+        composer: Composer | None = None,
     ) -> None:
         self.database = database
+        self.composer = composer
         self.transport = transport
         self.envelope_from = envelope_from
         self.batch = batch
@@ -252,9 +263,14 @@ class OutboxSender:
 
     def send_due(self, now: datetime | None = None) -> SendReport:
         """Send up to one batch of due rows and record each outcome."""
-        with self.database.session() as session:
-            claimed = [_snapshot(row) for row in claim_outbox(session, now or utcnow(), self.batch)]
         counts = {"sent": 0, "retried": 0, "failed": 0, "deferred": 0}
+        claimed = []
+        with self.database.session() as session:
+            for row in claim_outbox(session, now or utcnow(), self.batch):
+                if row.raw is None and not self._compose(session, row):
+                    counts["failed"] += 1
+                else:
+                    claimed.append(_snapshot(row))
         for index, row in enumerate(claimed):
             try:
                 self.transport.send(self.envelope_from, row.to_address, row.raw)
@@ -272,6 +288,24 @@ class OutboxSender:
                 self._record_sent(row, now)
                 counts["sent"] += 1
         return SendReport(**counts)
+
+    def _compose(self, session: Session, row: OutboxMessage) -> bool:
+        """Give `row` its body, or fail it with the reason; whether it can be sent now."""
+        if self.composer is None:
+            reason = "queued to be composed when sent, but this sender cannot compose mail"
+        else:
+            try:
+                email = self.composer(session, row)
+            except Exception as exc:  # a template or data fault: this row fails, not the batch
+                logger.exception("outbox %d %s could not be composed", row.id, row.kind)
+                reason = f"could not be composed: {_describe(exc)}"
+            else:
+                row.raw, row.subject = email.raw, email.subject
+                return True
+        row.status = OutboxStatus.FAILED
+        row.next_attempt_at = None
+        row.last_error = reason
+        return False
 
     def _record_sent(self, claimed: _Claimed, now: datetime | None) -> None:
         with self.database.session() as session:

@@ -114,8 +114,11 @@ class OutboxMessage(Base):
     """An email the service will send, written in the same transaction as its cause.
 
     `raw` is the composed message and `message_id` its Message-ID, both fixed when queued, so a
-    retry sends the same bytes and a receiver can see a repeat for what it is. Statuses are in
-    `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is its lease.
+    retry sends the same bytes and a receiver can see a repeat for what it is. A row queued in
+    bulk (the reminder run's) has its recipient, subject and Message-ID fixed but `raw` empty:
+    the sender composes it, by `kind`, before the first attempt and keeps the bytes from then on.
+    Statuses are in `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is
+    its lease. `inbound_message_id`, `case_id` and `reminder_id` say what caused the email.
     """
 
     __tablename__ = "outbox"
@@ -126,7 +129,7 @@ class OutboxMessage(Base):
     to_address: Mapped[str] = mapped_column(String(EMAIL))
     subject: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(MESSAGE_ID), unique=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[OutboxStatus] = mapped_column(
         StrEnumText(OutboxStatus), default=OutboxStatus.PENDING, index=True
     )
@@ -138,6 +141,7 @@ class OutboxMessage(Base):
         ForeignKey("inbound_messages.id"), index=True
     )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders_sent.id"), index=True)
 
 
 class MailboxState(Base):

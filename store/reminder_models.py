@@ -27,9 +27,9 @@ REMINDER_KIND = 100
 
 
 class ReminderSent(Base):
-    """One reminder or deadline warning, claimed once; `outbox_id` is the email it queued (the
-    first one, when a warning went to several caseworkers; NULL when the outbox's rate limit held
-    it back, which the audit log records)."""
+    """One reminder or deadline warning, claimed once. The emails it queued point back at it
+    (`OutboxMessage.reminder_id`): one for an advice reminder, one per caseworker for a deadline
+    warning, none for a warning the outbox's rate limit held back (the audit log records it)."""
 
     __tablename__ = "reminders_sent"
     __table_args__ = (
@@ -43,7 +43,6 @@ class ReminderSent(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(REMINDER_KIND))
     sent_on: Mapped[date] = mapped_column(Date, index=True)
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -359,3 +359,51 @@ def test_smtp_url_credentials_log_in(login_relay: LoginRelay) -> None:
     with pytest.raises(smtplib.SMTPException):  # the relay really does demand a login
         with smtplib.SMTP("127.0.0.1", login_relay.port) as plain:
             plain.sendmail(SENDER, [ANN], raw)
+
+
+def _queue_without_body(database: Database, kind: str) -> int:
+    """A row as the reminder run queues it: recipient, subject and Message-ID, no body."""
+    with database.session() as session:
+        row = OutboxMessage(
+            created_at=NOW, kind=kind, to_address=ANN, subject=f"queued {kind}",
+            message_id=f"<{kind}-1@send.example.gov.uk>", raw=None,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_rows_without_a_body_are_composed_once_or_failed_with_the_reason(
+    database: Database, tmp_path: Path
+) -> None:
+    waiting = _queue_without_body(database, "reminder")
+    broken = _queue_without_body(database, "broken")
+    (ready,) = queue(database)
+    calls = []
+
+    def composer(session, row: OutboxMessage) -> ComposedEmail:
+        calls.append(row.id)
+        if row.kind == "broken":
+            raise ValueError("no template for this")
+        email_ = composed()
+        return ComposedEmail(to=row.to_address, subject="Composed", message_id=row.message_id,
+                             raw=email_.raw.replace(email_.message_id.encode(),
+                                                    row.message_id.encode()))  # fmt: skip
+
+    folder = tmp_path / "sent"
+    sender = OutboxSender(database, EmlFolder(folder), envelope_from=SENDER, composer=composer)
+    assert sender.send_due(NOW) == SendReport(sent=2, failed=1)
+    assert sorted(calls) == sorted([waiting, broken])
+    sent = outbox_row(database, waiting)
+    assert sent.status == OutboxStatus.SENT and sent.subject == "Composed"
+    assert message_id_of(sent.raw) == sent.message_id
+    assert {p.read_bytes() for p in folder.iterdir()} == {sent.raw, outbox_row(database, ready).raw}
+    failed = outbox_row(database, broken)
+    assert failed.status == OutboxStatus.FAILED and failed.raw is None
+    assert failed.last_error == "could not be composed: no template for this"
+
+    # A sender that cannot compose fails such a row rather than sending nothing forever.
+    later = _queue_without_body(database, "later")
+    plain = OutboxSender(database, EmlFolder(folder), envelope_from=SENDER)
+    assert plain.send_due(NOW) == SendReport(failed=1)
+    assert "cannot compose" in outbox_row(database, later).last_error

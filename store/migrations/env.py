@@ -23,6 +23,13 @@ LOCK_KEY = 0x1E_4C_1A_7E  # any fixed number, the same in every process
 database = open_database(context.config.get_main_option("sqlalchemy.url"))
 try:
     with database.engine.connect() as connection:
+        if database.dialect == "sqlite":
+            # SQLite rebuilds a table to alter it; with foreign keys enforced, dropping the old
+            # copy of a table that others point at would fail. Its documented procedure: turn
+            # enforcement off outside the transaction, rebuild, then check every key (below).
+            # On the driver's connection: through SQLAlchemy it would begin a transaction first
+            # (BEGIN IMMEDIATE, see store.db), inside which SQLite ignores this pragma.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=store.Base.metadata,
@@ -35,5 +42,9 @@ try:
                 # Workers starting together: one migrates, the rest wait and then find it done.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             context.run_migrations()
+            if database.dialect == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"a migration left broken foreign keys: {broken[:5]}")
 finally:
     database.close()
