@@ -14,7 +14,7 @@ import secrets
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CTE, Select, String, and_, cast, exists, insert, literal, null, select
+from sqlalchemy import FromClause, Select, String, and_, cast, exists, insert, literal, null, select
 from sqlalchemy.orm import Session
 
 from documents import issue_token
@@ -54,7 +54,7 @@ def subject_parts(kind: str, due_on: date, today: date) -> tuple[str, str]:
 
 
 def queue_advice_reminders(
-    services: Services, session: Session, plan: CTE, owed: Select[Any]
+    services: Services, session: Session, plan: FromClause, owed: Select[Any]
 ) -> None:
     """Queue one email for each advice reminder of `plan` that is claimed but has no email yet,
     in `session`'s transaction: those the run has just claimed, since every earlier claim was

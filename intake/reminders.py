@@ -25,6 +25,7 @@ asked for (`ReminderReport.items`); the scheduler asks only for the counts.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -32,18 +33,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
+    JSON,
     Date,
+    FromClause,
     Select,
     String,
     and_,
+    bindparam,
+    cast,
     column,
     exists,
     func,
     literal,
     or_,
     select,
-    values,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -193,24 +196,55 @@ def advice_thresholds(start: date, today: date) -> dict[date, tuple[str, date]]:
     return thresholds
 
 
-def reminder_plan(thresholds: dict[date, tuple[str, date]], today: date) -> CTE:
+PLAN_COLUMNS = ("due_on", "kind", "fell_on", "subject_before", "subject_after")
+
+
+def reminder_plan(
+    session: Session, thresholds: dict[date, tuple[str, date]], today: date
+) -> FromClause:
     """`thresholds` as a relation to join advice requests to by due date: each due date's
-    reminder kind, the day its threshold fell, and the subject's text around the references."""
+    reminder kind, the day its threshold fell, and the subject's text around the references.
+
+    The rows travel as one JSON parameter, unpacked by the database (json_each on SQLite,
+    json_to_recordset on PostgreSQL), so the run's statements have one shape every day and are
+    compiled once per process rather than with a bound value per cell."""
     rows = [
-        (due_on, kind, fell_on, *subject_parts(kind, due_on, today))
+        dict(
+            zip(
+                PLAN_COLUMNS,
+                (
+                    due_on.isoformat(),
+                    kind,
+                    fell_on.isoformat(),
+                    *subject_parts(kind, due_on, today),
+                ),
+                strict=True,
+            )
+        )
         for due_on, (kind, fell_on) in thresholds.items()
     ]
-    columns = [
-        column("due_on", Date),
-        column("kind", String),
-        column("fell_on", Date),
-        column("subject_before", String),
-        column("subject_after", String),
-    ]
-    return values(*columns, name="plan").data(rows).cte("plan")
+    document = bindparam("plan", json.dumps(rows), type_=String)
+    if session.get_bind().dialect.name == "postgresql":
+        types = {"due_on": Date, "fell_on": Date}
+        columns = [column(name, types.get(name, String)) for name in PLAN_COLUMNS]
+        return (
+            func.json_to_recordset(cast(document, JSON))
+            .table_valued(*columns)
+            .render_derived(name="plan", with_types=True)
+        )
+    # SQLite keeps dates as ISO text, which compares as the dates do. Materialised, so that
+    # each row's JSON is read once rather than for every advice request joined to it.
+    each = func.json_each(document).table_valued("value")
+    return (
+        select(
+            *(func.json_extract(each.c.value, f"$.{name}").label(name) for name in PLAN_COLUMNS)
+        )
+        .cte("plan")
+        .prefix_with("MATERIALIZED")
+    )
 
 
-def owed_advice(plan: CTE) -> Select[Any]:
+def owed_advice(plan: FromClause) -> Select[Any]:
     """Open advice requests owed a reminder by `plan` (selecting nothing yet: callers choose
     the columns); none for a threshold on or before the day the request went out."""
     return (
@@ -255,7 +289,7 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
     if report.dry_run:
         _list_advice_reminders(session, report, thresholds)
         return
-    plan = reminder_plan(thresholds, today)
+    plan = reminder_plan(session, thresholds, today)
     owed = owed_advice(plan).add_columns(
         AdviceRequest.id,
         plan.c.kind,
@@ -263,7 +297,7 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
         literal(services.now(), ReminderSent.created_at.type),
     )
     claim = (
-        _insert(session, ReminderSent)
+        _insert(session, ReminderSent.__table__)  # Core: the ORM's bulk path adds nothing here
         .from_select(["advice_request_id", "kind", "sent_on", "created_at"], owed)
         .on_conflict_do_nothing()
         .returning(ReminderSent.id)
@@ -285,7 +319,7 @@ def _list_advice_reminders(
     session: Session, report: ReminderReport, thresholds: dict[date, tuple[str, date]]
 ) -> None:
     """What a real run would claim now: the owed reminders not claimed before."""
-    plan = reminder_plan(thresholds, report.today)
+    plan = reminder_plan(session, thresholds, report.today)
     statement = (
         owed_advice(plan)
         .add_columns(
@@ -484,7 +518,7 @@ def _claim_new(
     return claimed
 
 
-def _insert(session: Session, model: type) -> Any:
+def _insert(session: Session, model: Any) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
