@@ -21,8 +21,9 @@ from store import Professional
 from .accounts import add_professional
 from .advice import advice_form_facts, find_case, request_advice
 from .errors import CommandFailed
-from .reminders import is_working_day, run_reminders
+from .reminders import run_reminders
 from .services import Services
+from .working_days import WorkingDays
 
 ADVICE = get_form("advice")
 PSYCHOLOGIST = {
@@ -120,7 +121,6 @@ def _ask_and_pick_reminder_day(services: Services, case_reference: str, today: d
     add_professional(services, activate=True, **SOCIAL_WORKER)
     _ask(services, case_reference, SOCIAL_WORKER["email"], "social care", today)
     # Six weeks out, less two: the "14 days to go" reminder, on the working day it falls on.
-    run_on = today + timedelta(weeks=6) - REMINDER_LEAD
-    while not is_working_day(run_on):
-        run_on += timedelta(days=1)
-    return run_on
+    return WorkingDays(services.settings.closed_days).next(
+        today + timedelta(weeks=6) - REMINDER_LEAD
+    )

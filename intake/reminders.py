@@ -3,8 +3,9 @@ deadline watch that warns caseworkers of statutory dates at risk.
 
 An open advice request gets a reminder 14 days before its due date, 3 days before, on the day,
 and once it is overdue (`overdue-1` the day after, then weekly). Reminders go out on working days
-only (Monday to Friday in the configured time zone; bank holidays are not known): a threshold
-falling on a weekend waits for the next working day, and a run on a weekend queues nothing. A run
+only (`intake.working_days`: Monday to Friday in the configured time zone, less the bank holidays
+of England and Wales and `INTAKE_CLOSED_DAYS`): a threshold falling on a weekend or holiday waits
+for the next working day, and a run on such a day queues nothing. A run
 after missed days sends each request only its most recent threshold, never a burst of old ones.
 `intake queue` shows overdue advice from the requests themselves
 (`intake.case_view.overdue_advice_rows`).
@@ -66,6 +67,7 @@ from store import (
 from .reminder_mail import queue_advice_reminders, shown_date, subject_parts
 from .services import Services
 from .timeline import STAGES, statutory_milestones
+from .working_days import WorkingDays
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,11 @@ THRESHOLDS_UP_TO_DUE: tuple[Threshold, ...] = (
 OVERDUE_EVERY_DAYS = 7
 # A year of weekly reminders; by then the caseworker queue has long shown the request.
 MAX_OVERDUE_REMINDERS = 52
+# Weekdays less the bank holidays, with no closure days of the council's own.
+REGULAR_WORKING_DAYS = WorkingDays()
 # How far back a run catches up after missed days (a week of outage).
 CATCH_UP_DAYS = 7
 DEADLINE_NOTICE = timedelta(days=7)
-WORKING_WEEKDAYS = frozenset(range(5))  # Monday to Friday
 # Case.stage values after which no statutory date applies: the terminal stages, by code and by
 # the display name stored before codes were.
 CLOSED_STAGES = frozenset(value for s in STAGES if s.terminal for value in (s.code.value, s.name))
@@ -143,10 +146,6 @@ class ReminderReport:
         return [*self.advice_reminders, *self.deadline_warnings]
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() in WORKING_WEEKDAYS
-
-
 def latest_threshold(due_on: date, today: date) -> tuple[str, date] | None:
     """The most recent threshold of a request due on `due_on` that has come by `today`."""
     if today > due_on:
@@ -162,13 +161,13 @@ def latest_threshold(due_on: date, today: date) -> tuple[str, date] | None:
     return None
 
 
-def window_start(last_run: date | None, today: date) -> date:
+def window_start(
+    last_run: date | None, today: date, working_days: WorkingDays = REGULAR_WORKING_DAYS
+) -> date:
     """The day after which thresholds are this run's to send: the last finished run, at most
     `CATCH_UP_DAYS` back; with no run yet, the previous working day."""
     if last_run is None:
-        last_run = today - timedelta(days=1)
-        while not is_working_day(last_run):
-            last_run -= timedelta(days=1)
+        last_run = working_days.previous(today)
     return max(last_run, today - timedelta(days=CATCH_UP_DAYS))
 
 
@@ -236,9 +235,7 @@ def reminder_plan(
     # each row's JSON is read once rather than for every advice request joined to it.
     each = func.json_each(document).table_valued("value")
     return (
-        select(
-            *(func.json_extract(each.c.value, f"$.{name}").label(name) for name in PLAN_COLUMNS)
-        )
+        select(*(func.json_extract(each.c.value, f"$.{name}").label(name) for name in PLAN_COLUMNS))
         .cte("plan")
         .prefix_with("MATERIALIZED")
     )
@@ -261,14 +258,15 @@ def owed_advice(plan: FromClause) -> Select[Any]:
 def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> ReminderReport:
     """Queue the reminders and deadline warnings due on `today` (a date in the configured time
     zone), in one transaction; a dry run works out the same list and writes nothing."""
-    report = ReminderReport(today=today, dry_run=dry_run, working_day=is_working_day(today))
+    working_days = WorkingDays(services.settings.closed_days)
+    report = ReminderReport(today=today, dry_run=dry_run, working_day=today in working_days)
     if not report.working_day:
         return report
     with services.db.session() as session:
         last_run = session.scalar(
             select(func.max(ReminderRun.run_on)).where(ReminderRun.run_on < today)
         )
-        report.window_start = window_start(last_run, today)
+        report.window_start = window_start(last_run, today, working_days)
         _remind_advice_givers(services, session, report)
         _watch_deadlines(services, session, report)
         if not dry_run:

@@ -72,7 +72,8 @@ def _run_logging_failures(services: Services) -> None:
 
 def start_scheduler(services: Services, *, hour: int = 7, minute: int = 0) -> BackgroundScheduler:
     """Start a background scheduler running the reminder run Monday to Friday at hour:minute in
-    `settings.timezone`; the caller stops it with `shutdown()`."""
+    `settings.timezone` (on a bank holiday or closure day the run itself does nothing); the
+    caller stops it with `shutdown()`."""
     zone = ZoneInfo(services.settings.timezone)
     scheduler = BackgroundScheduler(timezone=zone)
     scheduler.add_job(

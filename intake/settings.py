@@ -11,6 +11,7 @@ import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,6 +78,17 @@ def _clock_time(value: str) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
+def _dates(value: str) -> frozenset[date]:
+    days = set()
+    for item in value.replace(",", " ").split():
+        try:
+            days.add(date.fromisoformat(item))
+        except ValueError:
+            expected = "expected dates as YYYY-MM-DD, separated by commas"
+            raise ValueError(f"{item!r} is not a date: {expected}") from None
+    return frozenset(days)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -110,6 +122,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "reminder_time", _clock_time, "07:00", "daily reminder run, working days, local time"
     ),
+    SettingSpec(
+        "closed_days", _dates, "", "days with no reminders beyond weekends and bank holidays"
+    ),
 )
 
 
@@ -129,6 +144,7 @@ class Settings:
     service_name: str
     timezone: str
     reminder_time: tuple[int, int]
+    closed_days: frozenset[date]
 
     def token_key(self) -> bytes:
         """The key that signs form tokens: the setting, else one kept under the home folder."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,8 @@ def test_environment_wins_over_file_over_default(tmp_path: Path) -> None:
         ("INTAKE_REMINDER_TIME", "7am"),
         ("INTAKE_REMINDER_TIME", "24:00"),
         ("INTAKE_REMINDER_TIME", "07:7"),
+        ("INTAKE_CLOSED_DAYS", "2026-12-24, Christmas Eve"),
+        ("INTAKE_CLOSED_DAYS", "2026-02-30"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str) -> None:
@@ -90,3 +93,14 @@ def test_secret_key_setting_is_used(tmp_path: Path) -> None:
     )
     assert settings.token_key() == b"s3cret"
     assert not (tmp_path / "secret.key").exists()
+
+
+def test_closed_days_are_read_as_dates(tmp_path: Path) -> None:
+    assert load_settings(environ={}, toml_path=None).closed_days == frozenset()
+    given = load_settings(
+        environ={"INTAKE_CLOSED_DAYS": "2026-12-24, 2026-12-31 2027-05-07"}, toml_path=None
+    )
+    assert given.closed_days == {date(2026, 12, 24), date(2026, 12, 31), date(2027, 5, 7)}
+    (tmp_path / "intake.toml").write_text('closed_days = "2027-05-07"\n')
+    from_file = load_settings(environ={}, toml_path=tmp_path / "intake.toml")
+    assert from_file.closed_days == {date(2027, 5, 7)}
