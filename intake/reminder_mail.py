@@ -14,7 +14,19 @@ import secrets
 from datetime import date
 from typing import Any
 
-from sqlalchemy import FromClause, Select, String, and_, cast, exists, insert, literal, null, select
+from sqlalchemy import (
+    FromClause,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    insert,
+    literal,
+    null,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from documents import issue_token
@@ -53,23 +65,21 @@ def subject_parts(kind: str, due_on: date, today: date) -> tuple[str, str]:
     return before, after
 
 
-def queue_advice_reminders(
-    services: Services, session: Session, plan: FromClause, owed: Select[Any]
-) -> None:
-    """Queue one email for each advice reminder of `plan` that is claimed but has no email yet,
-    in `session`'s transaction: those the run has just claimed, since every earlier claim was
-    queued in its own claim's transaction. `owed` is the run's selection of advice requests
-    (`intake.reminders.owed_advice`), which drives the statement from the plan's due dates
-    through the due-date index."""
-    # Unique across installations too: a fresh random part per run, never the instance marker
-    # (which marks our own mail when it comes back, and so stays private).
-    message_id = (
-        literal("<reminder-")
-        + cast(ReminderSent.id, String)
-        + literal(f".{secrets.token_hex(8)}@{mail_domain(services.settings.address)}>")
-    )
+def message_id_suffix(services: Services) -> str:
+    """What follows a queued reminder's id in its Message-ID: a fresh random part per run, so
+    ids are unique across installations too, never the instance marker (which marks our own
+    mail when it comes back, and so stays private)."""
+    return f".{secrets.token_hex(8)}@{mail_domain(services.settings.address)}>"
+
+
+def advice_reminder_rows(plan: FromClause, owed: Select[Any]) -> Any:
+    """The statement that queues one email for each advice reminder of `plan` that is claimed
+    but has no email yet: those the run has just claimed, since every earlier claim was queued
+    in its own claim's transaction. `owed` is the run's selection of advice requests
+    (`intake.reminders.owed_advice`), which drives it from the plan's due dates through the
+    due-date index. Parameters: plan, now, message_id_suffix."""
     columns = {
-        "created_at": literal(services.now(), OutboxMessage.created_at.type),
+        "created_at": bindparam("now", type_=OutboxMessage.created_at.type),
         "kind": literal(ADVICE_REMINDER),
         "to_address": Professional.email,
         "subject": plan.c.subject_before
@@ -77,7 +87,9 @@ def queue_advice_reminders(
         + " for case "
         + Case.reference
         + plan.c.subject_after,
-        "message_id": message_id,
+        "message_id": literal("<reminder-")
+        + cast(ReminderSent.id, String)
+        + bindparam("message_id_suffix", type_=String),
         "raw": null(),
         "status": literal(OutboxStatus.PENDING.value),
         "attempts": literal(0),
@@ -97,8 +109,8 @@ def queue_advice_reminders(
         .join(Professional, Professional.id == AdviceRequest.professional_id)
         .where(~exists().where(OutboxMessage.reminder_id == ReminderSent.id))
     )
-    statement = insert(OutboxMessage).from_select(list(columns), rows)
-    session.execute(statement)
+    # On the table: executed with parameters, the ORM would take them for rows to insert.
+    return insert(OutboxMessage.__table__).from_select(list(columns), rows)
 
 
 def compose_advice_reminder(

@@ -26,6 +26,7 @@ asked for (`ReminderReport.items`); the scheduler asks only for the counts.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -45,7 +46,6 @@ from sqlalchemy import (
     column,
     exists,
     func,
-    literal,
     or_,
     select,
 )
@@ -64,7 +64,7 @@ from store import (
     ReminderSent,
 )
 
-from .reminder_mail import queue_advice_reminders, shown_date, subject_parts
+from .reminder_mail import advice_reminder_rows, message_id_suffix, shown_date, subject_parts
 from .services import Services
 from .timeline import STAGES, statutory_milestones
 from .working_days import WorkingDays
@@ -198,32 +198,27 @@ def advice_thresholds(start: date, today: date) -> dict[date, tuple[str, date]]:
 PLAN_COLUMNS = ("due_on", "kind", "fell_on", "subject_before", "subject_after")
 
 
-def reminder_plan(
-    session: Session, thresholds: dict[date, tuple[str, date]], today: date
-) -> FromClause:
-    """`thresholds` as a relation to join advice requests to by due date: each due date's
-    reminder kind, the day its threshold fell, and the subject's text around the references.
-
-    The rows travel as one JSON parameter, unpacked by the database (json_each on SQLite,
-    json_to_recordset on PostgreSQL), so the run's statements have one shape every day and are
-    compiled once per process rather than with a bound value per cell."""
-    rows = [
-        dict(
-            zip(
-                PLAN_COLUMNS,
-                (
-                    due_on.isoformat(),
-                    kind,
-                    fell_on.isoformat(),
-                    *subject_parts(kind, due_on, today),
-                ),
-                strict=True,
-            )
+def plan_document(thresholds: dict[date, tuple[str, date]], today: date) -> str:
+    """The plan's rows as the JSON document `reminder_plan` unpacks: each due date's reminder
+    kind, the day its threshold fell, and the subject's text around the references."""
+    rows = []
+    for due_on, (kind, fell_on) in thresholds.items():
+        values = (
+            due_on.isoformat(),
+            kind,
+            fell_on.isoformat(),
+            *subject_parts(kind, due_on, today),
         )
-        for due_on, (kind, fell_on) in thresholds.items()
-    ]
-    document = bindparam("plan", json.dumps(rows), type_=String)
-    if session.get_bind().dialect.name == "postgresql":
+        rows.append(dict(zip(PLAN_COLUMNS, values, strict=True)))
+    return json.dumps(rows)
+
+
+def reminder_plan(dialect: str) -> FromClause:
+    """The plan (`plan_document`, bound as :plan when the statement runs) as a relation to join
+    advice requests to by due date. One JSON parameter, unpacked by the database (json_each on
+    SQLite, json_to_recordset on PostgreSQL), gives the run's statements one shape every day."""
+    document = bindparam("plan", type_=String)
+    if dialect == "postgresql":
         types = {"due_on": Date, "fell_on": Date}
         columns = [column(name, types.get(name, String)) for name in PLAN_COLUMNS]
         return (
@@ -271,54 +266,39 @@ def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> 
         _watch_deadlines(services, session, report)
         if not dry_run:
             session.execute(
-                _insert(session, ReminderRun)
+                _insert(_dialect(session), ReminderRun)
                 .values(run_on=today, finished_at=services.now())
                 .on_conflict_do_nothing()
             )
     return report
 
 
-def _remind_advice_givers(services: Services, session: Session, report: ReminderReport) -> None:
-    today, start = report.today, report.window_start
-    assert start is not None
-    thresholds = advice_thresholds(start, today)
-    if not thresholds:
-        return
-    if report.dry_run:
-        _list_advice_reminders(session, report, thresholds)
-        return
-    plan = reminder_plan(session, thresholds, today)
+@dataclass(frozen=True)
+class AdviceStatements:
+    """The run's statements for one database dialect, built once: executed with the parameters
+    plan, today, now (and for `queue`, message_id_suffix), they are compiled once per process."""
+
+    claim: Any
+    queue: Any
+    listing: Select[Any]
+
+
+@functools.cache
+def advice_statements(dialect: str) -> AdviceStatements:
+    plan = reminder_plan(dialect)
     owed = owed_advice(plan).add_columns(
         AdviceRequest.id,
         plan.c.kind,
-        literal(today, ReminderSent.sent_on.type),
-        literal(services.now(), ReminderSent.created_at.type),
+        bindparam("today", type_=ReminderSent.sent_on.type),
+        bindparam("now", type_=ReminderSent.created_at.type),
     )
     claim = (
-        _insert(session, ReminderSent.__table__)  # Core: the ORM's bulk path adds nothing here
+        _insert(dialect, ReminderSent.__table__)
         .from_select(["advice_request_id", "kind", "sent_on", "created_at"], owed)
         .on_conflict_do_nothing()
         .returning(ReminderSent.id)
     )
-    claimed = sorted(session.scalars(claim))
-    if claimed:
-        queue_advice_reminders(services, session, plan, owed_advice(plan))
-    sent_today = session.scalar(
-        select(func.count(ReminderSent.id)).where(
-            ReminderSent.sent_on == today, ReminderSent.advice_request_id.is_not(None)
-        )
-    )
-    report.advice_count = len(claimed)
-    report.already_sent += sent_today - len(claimed)
-    report._load_advice_items = lambda: _claimed_advice_items(services, claimed)
-
-
-def _list_advice_reminders(
-    session: Session, report: ReminderReport, thresholds: dict[date, tuple[str, date]]
-) -> None:
-    """What a real run would claim now: the owed reminders not claimed before."""
-    plan = reminder_plan(session, thresholds, report.today)
-    statement = (
+    listing = (
         owed_advice(plan)
         .add_columns(
             AdviceRequest.reference,
@@ -339,8 +319,42 @@ def _list_advice_reminders(
         )
         .order_by(AdviceRequest.id)
     )
+    return AdviceStatements(claim, advice_reminder_rows(plan, owed_advice(plan)), listing)
+
+
+def _remind_advice_givers(services: Services, session: Session, report: ReminderReport) -> None:
+    today, start = report.today, report.window_start
+    assert start is not None
+    thresholds = advice_thresholds(start, today)
+    if not thresholds:
+        return
+    statements = advice_statements(_dialect(session))
+    params = {"plan": plan_document(thresholds, today), "today": today, "now": services.now()}
+    if report.dry_run:
+        _list_advice_reminders(session, report, statements.listing, params)
+        return
+    claimed = sorted(session.scalars(statements.claim, params))
+    if claimed:
+        suffix = message_id_suffix(services)
+        session.execute(statements.queue, {**params, "message_id_suffix": suffix})
+    sent_today = session.scalar(
+        select(func.count(ReminderSent.id)).where(
+            ReminderSent.sent_on == today, ReminderSent.advice_request_id.is_not(None)
+        )
+    )
+    report.advice_count = len(claimed)
+    report.already_sent += sent_today - len(claimed)
+    report._load_advice_items = lambda: _claimed_advice_items(services, claimed)
+
+
+def _list_advice_reminders(
+    session: Session, report: ReminderReport, listing: Select[Any], params: dict[str, Any]
+) -> None:
+    """What a real run would claim now: the owed reminders not claimed before."""
     items = []
-    for reference, due_on, case_reference, address, kind, sent_on in session.execute(statement):
+    for reference, due_on, case_reference, address, kind, sent_on in session.execute(
+        listing, params
+    ):
         if sent_on is None:
             items.append(ReminderItem(kind, case_reference, reference, _domain(address), due_on))
         elif sent_on == report.today:
@@ -509,15 +523,18 @@ def _claim_new(
     claimed = {}
     for first in range(0, len(rows), CLAIM_BATCH):
         batch = rows[first : first + CLAIM_BATCH]
-        statement = _insert(session, ReminderSent).values(batch).on_conflict_do_nothing()
+        statement = _insert(_dialect(session), ReminderSent).values(batch).on_conflict_do_nothing()
         returned = statement.returning(ReminderSent.id, subject, ReminderSent.kind)
         claimed.update({(sid, kind): rid for rid, sid, kind in session.execute(returned)})
     report.already_sent += len(planned) - len(claimed)
     return claimed
 
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert(dialect: str, model: Any) -> Any:
     return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
