@@ -28,9 +28,10 @@ def run_remind(args: argparse.Namespace) -> int:
     services = open_services(args.settings)
     try:
         report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
+        items = report.items  # read from the store while it is open
     finally:
         services.close()
-    for item in report.items:
+    for item in items:
         if args.json:
             print(json.dumps(item.as_json()))
         else:
@@ -46,7 +47,7 @@ def summary(report: ReminderReport) -> str:
         return f"remind {day}: not a working day, nothing queued"
     verb = "would queue" if report.dry_run else "queued"
     return (
-        f"remind {day}: {verb} {len(report.advice_reminders)} advice reminder(s) and "
+        f"remind {day}: {verb} {report.advice_count} advice reminder(s) and "
         f"{len(report.deadline_warnings)} deadline warning(s); "
         f"{report.already_sent} already sent"
     )

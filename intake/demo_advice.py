@@ -80,7 +80,7 @@ def tell_the_advice_story(
     say(f"    due, on {run_on:%A %d %B %Y}, the daily run (`intake remind`) reminds the")
     say("    social worker:")
     report = run_reminders(services, run_on)
-    if not report.advice_reminders:
+    if not report.advice_count:
         raise CommandFailed("the demo did not go as told: the reminder run queued nothing")
     services.wake_sender()
     reminder = next_email(emails_so_far + 4)
@@ -91,7 +91,7 @@ def tell_the_advice_story(
     for line in body.split("\n--\n")[0].strip().splitlines():
         say(f"    | {line}")
     again = run_reminders(services, run_on)
-    if again.advice_reminders:
+    if again.advice_count:
         raise CommandFailed("the demo did not go as told: a second run reminded again")
     say(f"    saved: {reminder_path.name}. Run again that day, it finds all {again.already_sent}")
     say("    reminder(s) already sent and queues nothing.")

@@ -55,7 +55,7 @@ def _run_and_log(services: Services, today: date) -> ReminderReport:
     logger.info(
         "reminder run for %s: %d advice reminders, %d deadline warnings, %d already sent",
         today,
-        len(report.advice_reminders),
+        report.advice_count,  # the count, not the list: that is read from the store
         len(report.deadline_warnings),
         report.already_sent,
     )
