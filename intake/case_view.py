@@ -16,6 +16,8 @@ from store import (
     Case,
     InboundMessage,
     InboundStatus,
+    OutboxMessage,
+    OutboxStatus,
     Submission,
     TimelineEvent,
 )
@@ -38,7 +40,8 @@ NEEDS_A_PERSON = (
 
 def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
     """Messages needing a person (or of one status, or all), then, in the default queue, replies
-    the rate limit held back, advice that is overdue, and cases not yet decided."""
+    the rate limit held back, mail that could not be delivered, advice that is overdue, and
+    cases not yet decided."""
     with services.db.session() as session:
         statement = select(InboundMessage).order_by(InboundMessage.received_at)
         if status and status != "all":
@@ -68,6 +71,7 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
         ]
         advice_rows = [] if status else overdue_advice_rows(session, services.today())
         held_rows = [] if status else held_mail_rows(session, services.now())
+        held_rows += [] if status else undelivered_mail_rows(session, services.now())
         ids = [(m.id, m.received_at, m.from_address, m.subject) for m in messages]
     rows = []
     for inbound_id, received_at, sender, subject in ids:
@@ -88,8 +92,9 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
     return rows + held_rows + advice_rows + case_rows
 
 
-# Mail the outbox's loop breaker held back is shown for a week: long enough to be seen and acted
-# on, short enough that a mail loop long stopped does not fill the queue for ever.
+# Mail the outbox's loop breaker held back, or that failed for good, is shown for a week: long
+# enough to be seen and acted on, short enough that a mail loop long stopped (or a relay fault
+# long mended) does not fill the queue for ever. `intake outbox --status failed` lists them all.
 HELD_MAIL_SHOWN_FOR = timedelta(days=7)
 
 
@@ -113,6 +118,33 @@ def held_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
             f"(limit {entry.detail.get('per_hour')})",
         }
         for entry in held
+    ]
+
+
+def undelivered_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
+    """Outbox mail that failed for good (refused by the relay, out of retries, or impossible to
+    compose): the professional never got it, so a person must look."""
+    failed = session.execute(
+        select(OutboxMessage, Case.reference)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.created_at >= now - HELD_MAIL_SHOWN_FOR,
+        )
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return [
+        {
+            "type": "undelivered-mail",
+            "id": row.id,
+            "status": "failed",
+            "received_at": row.created_at.isoformat(),
+            "from": row.to_address,
+            "reference": case_reference
+            or (f"inbound_message {row.inbound_message_id}" if row.inbound_message_id else None),
+            "summary": f"{row.kind} email to {row.to_address} not delivered: {row.last_error}",
+        }
+        for row, case_reference in failed
     ]
 
 

@@ -23,6 +23,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from mail_servers import RelaySink, free_port, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import func, select
 
+from intake.case_view import queue_rows
 from notifier import (
     RATE_LIMITED_ACTION,
     ComposedEmail,
@@ -407,3 +408,21 @@ def test_rows_without_a_body_are_composed_once_or_failed_with_the_reason(
     plain = OutboxSender(database, EmlFolder(folder), envelope_from=SENDER)
     assert plain.send_due(NOW) == SendReport(failed=1)
     assert "cannot compose" in outbox_row(database, later).last_error
+
+
+def test_mail_that_failed_for_good_is_shown_in_the_caseworker_queue(
+    services,
+    relay_sink: RelaySink,  # noqa: F811
+) -> None:
+    now = services.now()
+    (failed_id,) = queue(services.db, now=now)
+    (kept_id,) = queue(services.db, to="bob@school.example.org", now=now + timedelta(seconds=1))
+    relay_sink.fail_with(550, "5.1.1 no such user")
+    sender = OutboxSender(services.db, SmtpRelay(relay_sink.url), envelope_from=SENDER, batch=1)
+    assert sender.send_due(now) == SendReport(failed=1)
+    [shown] = [r for r in queue_rows(services, None) if r["type"] == "undelivered-mail"]
+    assert (shown["id"], shown["status"], shown["from"]) == (failed_id, "failed", ANN)
+    assert shown["summary"] == f"confirmation email to {ANN} not delivered: 550 5.1.1 no such user"
+    # Only mail that failed: the row still waiting is not there, nor in a queue of one status.
+    assert kept_id != failed_id and outbox_row(services.db, kept_id).status == OutboxStatus.PENDING
+    assert not [r for r in queue_rows(services, "all") if r["type"] == "undelivered-mail"]
