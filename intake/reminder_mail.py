@@ -10,34 +10,21 @@ emails inside its transaction, and each email is still fixed once, before it is 
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    FromClause,
-    Select,
-    String,
-    and_,
-    bindparam,
-    cast,
-    exists,
-    insert,
-    literal,
-    null,
     select,
 )
 from sqlalchemy.orm import Session
 
 from documents import issue_token
 from notifier import ComposedEmail, compose_email
-from notifier.compose import mail_domain
 from notifier.sender import Composer
 from store import (
     AdviceRequest,
     Case,
     OutboxMessage,
-    OutboxStatus,
     Professional,
     ReminderSent,
 )
@@ -63,54 +50,6 @@ def subject_parts(kind: str, due_on: date, today: date) -> tuple[str, str]:
     else:
         after = f" is due on {shown_date(due_on)}"
     return before, after
-
-
-def message_id_suffix(services: Services) -> str:
-    """What follows a queued reminder's id in its Message-ID: a fresh random part per run, so
-    ids are unique across installations too, never the instance marker (which marks our own
-    mail when it comes back, and so stays private)."""
-    return f".{secrets.token_hex(8)}@{mail_domain(services.settings.address)}>"
-
-
-def advice_reminder_rows(plan: FromClause, owed: Select[Any]) -> Any:
-    """The statement that queues one email for each advice reminder of `plan` that is claimed
-    but has no email yet: those the run has just claimed, since every earlier claim was queued
-    in its own claim's transaction. `owed` is the run's selection of advice requests
-    (`intake.reminders.owed_advice`), which drives it from the plan's due dates through the
-    due-date index. Parameters: plan, now, message_id_suffix."""
-    columns = {
-        "created_at": bindparam("now", type_=OutboxMessage.created_at.type),
-        "kind": literal(ADVICE_REMINDER),
-        "to_address": Professional.email,
-        "subject": plan.c.subject_before
-        + AdviceRequest.reference
-        + " for case "
-        + Case.reference
-        + plan.c.subject_after,
-        "message_id": literal("<reminder-")
-        + cast(ReminderSent.id, String)
-        + bindparam("message_id_suffix", type_=String),
-        "raw": null(),
-        "status": literal(OutboxStatus.PENDING.value),
-        "attempts": literal(0),
-        "case_id": AdviceRequest.case_id,
-        "reminder_id": ReminderSent.id,
-    }
-    rows = (
-        owed.add_columns(*columns.values())
-        .join(
-            ReminderSent,
-            and_(
-                ReminderSent.advice_request_id == AdviceRequest.id,
-                ReminderSent.kind == plan.c.kind,
-            ),
-        )
-        .join(Case, Case.id == AdviceRequest.case_id)
-        .join(Professional, Professional.id == AdviceRequest.professional_id)
-        .where(~exists().where(OutboxMessage.reminder_id == ReminderSent.id))
-    )
-    # On the table: executed with parameters, the ORM would take them for rows to insert.
-    return insert(OutboxMessage.__table__).from_select(list(columns), rows)
 
 
 def compose_advice_reminder(

@@ -26,8 +26,6 @@ asked for (`ReminderReport.items`); the scheduler asks only for the counts.
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -35,28 +33,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Date,
-    FromClause,
     Select,
-    String,
-    and_,
-    bindparam,
-    cast,
-    column,
     exists,
     func,
-    or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from notifier import RateLimit, compose_email, enqueue
 from store import (
     AdviceRequest,
-    AdviceStatus,
     Case,
     OutboxMessage,
     Professional,
@@ -64,7 +50,14 @@ from store import (
     ReminderSent,
 )
 
-from .reminder_mail import advice_reminder_rows, message_id_suffix, shown_date, subject_parts
+from .reminder_mail import shown_date
+from .reminder_sql import (
+    advice_statements,
+    dialect_of,
+    message_id_suffix,
+    plan_document,
+    upsert_insert,
+)
 from .services import Services
 from .timeline import STAGES, statutory_milestones
 from .working_days import WorkingDays
@@ -195,61 +188,6 @@ def advice_thresholds(start: date, today: date) -> dict[date, tuple[str, date]]:
     return thresholds
 
 
-PLAN_COLUMNS = ("due_on", "kind", "fell_on", "subject_before", "subject_after")
-
-
-def plan_document(thresholds: dict[date, tuple[str, date]], today: date) -> str:
-    """The plan's rows as the JSON document `reminder_plan` unpacks: each due date's reminder
-    kind, the day its threshold fell, and the subject's text around the references."""
-    rows = []
-    for due_on, (kind, fell_on) in thresholds.items():
-        values = (
-            due_on.isoformat(),
-            kind,
-            fell_on.isoformat(),
-            *subject_parts(kind, due_on, today),
-        )
-        rows.append(dict(zip(PLAN_COLUMNS, values, strict=True)))
-    return json.dumps(rows)
-
-
-def reminder_plan(dialect: str) -> FromClause:
-    """The plan (`plan_document`, bound as :plan when the statement runs) as a relation to join
-    advice requests to by due date. One JSON parameter, unpacked by the database (json_each on
-    SQLite, json_to_recordset on PostgreSQL), gives the run's statements one shape every day."""
-    document = bindparam("plan", type_=String)
-    if dialect == "postgresql":
-        types = {"due_on": Date, "fell_on": Date}
-        columns = [column(name, types.get(name, String)) for name in PLAN_COLUMNS]
-        return (
-            func.json_to_recordset(cast(document, JSON))
-            .table_valued(*columns)
-            .render_derived(name="plan", with_types=True)
-        )
-    # SQLite keeps dates as ISO text, which compares as the dates do. Materialised, so that
-    # each row's JSON is read once rather than for every advice request joined to it.
-    each = func.json_each(document).table_valued("value")
-    return (
-        select(*(func.json_extract(each.c.value, f"$.{name}").label(name) for name in PLAN_COLUMNS))
-        .cte("plan")
-        .prefix_with("MATERIALIZED")
-    )
-
-
-def owed_advice(plan: FromClause) -> Select[Any]:
-    """Open advice requests owed a reminder by `plan` (selecting nothing yet: callers choose
-    the columns); none for a threshold on or before the day the request went out."""
-    return (
-        select()
-        .select_from(AdviceRequest)
-        .join(plan, plan.c.due_on == AdviceRequest.due_on)
-        .where(
-            AdviceRequest.status == AdviceStatus.OPEN,
-            or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
-        )
-    )
-
-
 def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> ReminderReport:
     """Queue the reminders and deadline warnings due on `today` (a date in the configured time
     zone), in one transaction; a dry run works out the same list and writes nothing."""
@@ -266,60 +204,11 @@ def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> 
         _watch_deadlines(services, session, report)
         if not dry_run:
             session.execute(
-                _insert(_dialect(session), ReminderRun)
+                upsert_insert(dialect_of(session), ReminderRun)
                 .values(run_on=today, finished_at=services.now())
                 .on_conflict_do_nothing()
             )
     return report
-
-
-@dataclass(frozen=True)
-class AdviceStatements:
-    """The run's statements for one database dialect, built once: executed with the parameters
-    plan, today, now (and for `queue`, message_id_suffix), they are compiled once per process."""
-
-    claim: Any
-    queue: Any
-    listing: Select[Any]
-
-
-@functools.cache
-def advice_statements(dialect: str) -> AdviceStatements:
-    plan = reminder_plan(dialect)
-    owed = owed_advice(plan).add_columns(
-        AdviceRequest.id,
-        plan.c.kind,
-        bindparam("today", type_=ReminderSent.sent_on.type),
-        bindparam("now", type_=ReminderSent.created_at.type),
-    )
-    claim = (
-        _insert(dialect, ReminderSent.__table__)
-        .from_select(["advice_request_id", "kind", "sent_on", "created_at"], owed)
-        .on_conflict_do_nothing()
-        .returning(ReminderSent.id)
-    )
-    listing = (
-        owed_advice(plan)
-        .add_columns(
-            AdviceRequest.reference,
-            AdviceRequest.due_on,
-            Case.reference,
-            Professional.email,
-            plan.c.kind,
-            ReminderSent.sent_on,
-        )
-        .join(Case, Case.id == AdviceRequest.case_id)
-        .join(Professional, Professional.id == AdviceRequest.professional_id)
-        .outerjoin(
-            ReminderSent,
-            and_(
-                ReminderSent.advice_request_id == AdviceRequest.id,
-                ReminderSent.kind == plan.c.kind,
-            ),
-        )
-        .order_by(AdviceRequest.id)
-    )
-    return AdviceStatements(claim, advice_reminder_rows(plan, owed_advice(plan)), listing)
 
 
 def _remind_advice_givers(services: Services, session: Session, report: ReminderReport) -> None:
@@ -328,7 +217,7 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
     thresholds = advice_thresholds(start, today)
     if not thresholds:
         return
-    statements = advice_statements(_dialect(session))
+    statements = advice_statements(dialect_of(session))
     params = {"plan": plan_document(thresholds, today), "today": today, "now": services.now()}
     if report.dry_run:
         _list_advice_reminders(session, report, statements.listing, params)
@@ -523,19 +412,13 @@ def _claim_new(
     claimed = {}
     for first in range(0, len(rows), CLAIM_BATCH):
         batch = rows[first : first + CLAIM_BATCH]
-        statement = _insert(_dialect(session), ReminderSent).values(batch).on_conflict_do_nothing()
+        statement = (
+            upsert_insert(dialect_of(session), ReminderSent).values(batch).on_conflict_do_nothing()
+        )
         returned = statement.returning(ReminderSent.id, subject, ReminderSent.kind)
         claimed.update({(sid, kind): rid for rid, sid, kind in session.execute(returned)})
     report.already_sent += len(planned) - len(claimed)
     return claimed
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _insert(dialect: str, model: Any) -> Any:
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def _already_sent(
