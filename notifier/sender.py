@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Protocol, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from notifier.compose import ComposedEmail
@@ -296,6 +297,8 @@ class OutboxSender:
         else:
             try:
                 email = self.composer(session, row)
+            except SQLAlchemyError:
+                raise  # the database, not the row: the round fails and the row is tried again
             except Exception as exc:  # a template or data fault: this row fails, not the batch
                 logger.exception("outbox %d %s could not be composed", row.id, row.kind)
                 reason = f"could not be composed: {_describe(exc)}"

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from mail_servers import RelaySink, free_port, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from intake.case_view import queue_rows
 from notifier import (
@@ -426,3 +427,18 @@ def test_mail_that_failed_for_good_is_shown_in_the_caseworker_queue(
     # Only mail that failed: the row still waiting is not there, nor in a queue of one status.
     assert kept_id != failed_id and outbox_row(services.db, kept_id).status == OutboxStatus.PENDING
     assert not [r for r in queue_rows(services, "all") if r["type"] == "undelivered-mail"]
+
+
+def test_a_database_fault_while_composing_leaves_the_row_to_try_again(
+    database: Database, tmp_path: Path
+) -> None:
+    waiting = _queue_without_body(database, "reminder")
+
+    def composer(session, row: OutboxMessage) -> ComposedEmail:
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    sender = OutboxSender(database, EmlFolder(tmp_path), envelope_from=SENDER, composer=composer)
+    with pytest.raises(OperationalError):
+        sender.send_due(NOW)
+    row = outbox_row(database, waiting)
+    assert (row.status, row.attempts, row.raw) == (OutboxStatus.PENDING, 0, None)
