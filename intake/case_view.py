@@ -38,6 +38,25 @@ NEEDS_A_PERSON = (
 )
 
 
+def queue_row(
+    kind: str,
+    row_id: object,
+    status: str,
+    at: datetime | date,
+    sender: str | None,
+    summary: str,
+    reference: str | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """One line of `intake queue --json`: every kind of row has these keys (a case has no
+    `reference` but itself); messages add their subject and reasons."""
+    row = {"type": kind, "id": row_id, "status": status, "received_at": at.isoformat()}
+    row["from"] = sender
+    if reference is not None:
+        row["reference"] = reference
+    return {**row, **more, "summary": summary}
+
+
 def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
     """Messages needing a person (or of one status, or all), then, in the default queue, replies
     the rate limit held back, mail that could not be delivered, advice that is overdue, and
@@ -59,16 +78,12 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
             )
         )
         case_rows = [
-            {
-                "type": "case",
-                "id": c.reference,
-                "status": c.stage,
-                "received_at": c.created_at.isoformat(),
-                "from": c.requested_by.email,
-                "summary": f"day 0 {c.day0.isoformat()}",
-            }
+            queue_row(
+                "case", c.reference, c.stage, c.created_at, c.requested_by.email,
+                f"day 0 {c.day0.isoformat()}",
+            )
             for c in cases
-        ]
+        ]  # fmt: skip
         advice_rows = [] if status else overdue_advice_rows(session, services.today())
         held_rows = [] if status else held_mail_rows(session, services.now())
         held_rows += [] if status else undelivered_mail_rows(session, services.now())
@@ -76,19 +91,12 @@ def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
     rows = []
     for inbound_id, received_at, sender, subject in ids:
         outcome = outcome_of(services, inbound_id)
-        rows.append(
-            {
-                "type": "message",
-                "id": inbound_id,
-                "status": outcome.status,
-                "received_at": received_at.isoformat(),
-                "from": sender,
-                "subject": subject,
-                "reference": outcome.reference,
-                "summary": "; ".join(r["message"] for r in outcome.reasons)[:300],
-                "reasons": outcome.as_dict()["reasons"],
-            }
+        summary = "; ".join(r["message"] for r in outcome.reasons)[:300]
+        row = queue_row("message", inbound_id, outcome.status, received_at, sender, summary)
+        row.update(
+            subject=subject, reference=outcome.reference, reasons=outcome.as_dict()["reasons"]
         )
+        rows.append(row)
     return rows + held_rows + advice_rows + case_rows
 
 
@@ -106,17 +114,17 @@ def held_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
         .order_by(AuditEntry.at, AuditEntry.id)
     )
     return [
-        {
-            "type": "held-mail",
-            "id": entry.id,
-            "status": "rate-limited",
-            "received_at": entry.at.isoformat(),
-            "from": entry.detail.get("recipient"),
-            "reference": f"{entry.subject_type} {entry.subject_id}",
-            "summary": f"{entry.detail.get('kind')} email to {entry.detail.get('recipient')} "
-            f"not sent: {entry.detail.get('queued_last_hour')} already queued to them in an hour "
-            f"(limit {entry.detail.get('per_hour')})",
-        }
+        queue_row(
+            "held-mail",
+            entry.id,
+            "rate-limited",
+            entry.at,
+            entry.detail.get("recipient"),
+            f"{entry.detail.get('kind')} email to {entry.detail.get('recipient')} not sent:"
+            f" {entry.detail.get('queued_last_hour')} already queued to them in an hour"
+            f" (limit {entry.detail.get('per_hour')})",
+            f"{entry.subject_type} {entry.subject_id}",
+        )
         for entry in held
     ]
 
@@ -134,16 +142,16 @@ def undelivered_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     )
     return [
-        {
-            "type": "undelivered-mail",
-            "id": row.id,
-            "status": "failed",
-            "received_at": row.created_at.isoformat(),
-            "from": row.to_address,
-            "reference": case_reference
+        queue_row(
+            "undelivered-mail",
+            row.id,
+            "failed",
+            row.created_at,
+            row.to_address,
+            f"{row.kind} email to {row.to_address} not delivered: {row.last_error}",
+            case_reference
             or (f"inbound_message {row.inbound_message_id}" if row.inbound_message_id else None),
-            "summary": f"{row.kind} email to {row.to_address} not delivered: {row.last_error}",
-        }
+        )
         for row, case_reference in failed
     ]
 
@@ -156,16 +164,16 @@ def overdue_advice_rows(session, today: date) -> list[dict[str, Any]]:
         .order_by(AdviceRequest.due_on, AdviceRequest.id)
     )
     return [
-        {
-            "type": "advice",
-            "id": a.reference,
-            "status": "overdue",
-            "received_at": a.sent_on.isoformat(),
-            "from": a.professional.email,
-            "reference": a.case.reference,
-            "summary": f"{a.advice_type} advice for {a.case.reference} was due "
-            f"{a.due_on.isoformat()}: {(today - a.due_on).days} day(s) overdue",
-        }
+        queue_row(
+            "advice",
+            a.reference,
+            "overdue",
+            a.sent_on,
+            a.professional.email,
+            f"{a.advice_type} advice for {a.case.reference} was due {a.due_on.isoformat()}:"
+            f" {(today - a.due_on).days} day(s) overdue",
+            a.case.reference,
+        )
         for a in overdue
     ]
 
