@@ -33,7 +33,7 @@ from .accounts import known_about
 from .errors import CommandFailed
 from .replies import Thread, form_pdf, send_reply
 from .services import Services
-from .timeline import STAGE_BY_CODE, stage_code
+from .timeline import STAGE_BY_CODE, shown_date, stage_code
 
 # Reg 8(1): six weeks from the day the request is received.
 ADVICE_PERIOD = timedelta(weeks=6)
@@ -114,8 +114,8 @@ def request_advice(
             "case_reference": case.reference,
             "advice_reference": request.reference,
             "advice_type": advice_type_choice(short),
-            "sent_on": _shown(today),
-            "due_on": _shown(due_on),
+            "sent_on": shown_date(today),
+            "due_on": shown_date(due_on),
             "form_title": form.title,
         },
         attachments=[attachment],
@@ -224,7 +224,3 @@ def _audit(
             detail={"status": str(request.status), **{k: v for k, v in detail.items() if v}},
         )
     )
-
-
-def _shown(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"

@@ -31,12 +31,9 @@ from store import (
 
 from .replies import plus_address
 from .services import Services
+from .timeline import shown_date
 
 ADVICE_REMINDER = "advice_reminder"
-
-
-def shown_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def subject_parts(kind: str, due_on: date, today: date) -> tuple[str, str]:

@@ -50,7 +50,6 @@ from store import (
     ReminderSent,
 )
 
-from .reminder_mail import shown_date
 from .reminder_sql import (
     advice_statements,
     dialect_of,
@@ -59,7 +58,7 @@ from .reminder_sql import (
     upsert_insert,
 )
 from .services import Services
-from .timeline import STAGES, statutory_milestones
+from .timeline import STAGES, shown_date, statutory_milestones
 from .working_days import WorkingDays
 
 

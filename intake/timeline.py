@@ -207,6 +207,11 @@ def statutory_milestones(day0: date) -> list[Milestone]:
     ]
 
 
+def shown_date(day: date) -> str:
+    """A date as our emails write it in a sentence: "5 January 2027"."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def timeline_rows(day0: date) -> list[dict[str, str]]:
     """The milestones as an email shows them: received on a date, the rest due by one."""
     rows = []
