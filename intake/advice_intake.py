@@ -26,11 +26,9 @@ from notifier import Attachment
 from store import (
     AdviceRequest,
     AdviceStatus,
-    AuditEntry,
     InboundStatus,
     Submission,
     SubmissionKind,
-    TimelineEvent,
     TimelineKind,
 )
 
@@ -38,6 +36,7 @@ from .advice import advice_type_choice
 from .reasons import from_rejection
 from .replies import send_reply
 from .requests import attachment_problems, find_duplicate, keep_attachments, listed_files
+from .stages import record_event
 
 if TYPE_CHECKING:
     from .handlers import Context
@@ -167,25 +166,15 @@ def record_advice(ctx: Context, found: Route) -> None:
         "expected": expected,
         "inbound_message_id": ctx.message.id,
     }
-    sender = ctx.message.from_address or "unknown"
-    session.add(
-        TimelineEvent(
-            case_id=request.case_id,
-            kind=TimelineKind.NOTE,
-            stage=None,
-            occurred_on=ctx.received_on(),
-            actor=sender,
-            detail=detail,
-        )
-    )
-    session.add(
-        AuditEntry(
-            actor=sender,
-            action="advice-received",
-            subject_type="advice_request",
-            subject_id=request.reference,
-            detail=detail,
-        )
+    record_event(
+        session,
+        request.case_id,
+        kind=TimelineKind.NOTE,
+        on=ctx.received_on(),
+        actor=ctx.message.from_address or "unknown",
+        action="advice-received",
+        subject=("advice_request", request.reference),
+        detail=detail,
     )
     ctx.finish(InboundStatus.ACCEPTED, case_id=request.case_id, submission_id=submission.id)
     receipt = render_receipt(

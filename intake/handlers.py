@@ -24,13 +24,11 @@ from documents import (
 from notifier import Attachment
 from store import (
     AdviceRequest,
-    AuditEntry,
     Case,
     InboundMessage,
     InboundStatus,
     Professional,
     Submission,
-    TimelineEvent,
     TimelineKind,
 )
 
@@ -44,6 +42,7 @@ from .replies import Thread, form_pdf, personal_request_form, send_reply, specim
 from .requests import attachment_problems, find_duplicate, keep_attachments, record_request
 from .routing import Route
 from .services import Services
+from .stages import record_event
 from .timeline import timeline_rows
 
 # Reader outcomes that suggest a hostile file: held for a person rather than answered.
@@ -249,26 +248,15 @@ def add_documents(ctx: Context, case: Case) -> None:
         None,
         unlisted_flag="added by reply",
     )
-    sender = ctx.message.from_address or "unknown"
-    detail = {"documents_added": len(attachments), "inbound_message_id": ctx.message.id}
-    ctx.session.add(
-        TimelineEvent(
-            case_id=case.id,
-            kind=TimelineKind.NOTE,
-            stage=None,
-            occurred_on=ctx.received_on(),
-            actor=sender,
-            detail=detail,
-        )
-    )
-    ctx.session.add(
-        AuditEntry(
-            actor=sender,
-            action="documents-added",
-            subject_type="case",
-            subject_id=case.reference,
-            detail=detail,
-        )
+    record_event(
+        ctx.session,
+        case,
+        kind=TimelineKind.NOTE,
+        on=ctx.received_on(),
+        actor=ctx.message.from_address or "unknown",
+        action="documents-added",
+        subject=("case", case.reference),
+        detail={"documents_added": len(attachments), "inbound_message_id": ctx.message.id},
     )
     added = reason("documents-added", count=len(attachments), reference=case.reference)
     ctx.finish(InboundStatus.ACCEPTED, [added], case_id=case.id)

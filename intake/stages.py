@@ -130,6 +130,43 @@ def check_move(
     return target, None
 
 
+def record_event(
+    session: Session,
+    case: Case | int,
+    *,
+    kind: TimelineKind,
+    on: date,
+    actor: str,
+    action: str,
+    subject: tuple[str, str],
+    detail: dict[str, Any],
+    stage: str | None = None,
+    audit_detail: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """One event on a case's timeline and its line in the audit log (`action` on `subject`,
+    a (type, id) pair), in `session`'s transaction: who did what to the case, and when."""
+    event = TimelineEvent(
+        case_id=case if isinstance(case, int) else case.id,
+        kind=kind,
+        stage=stage,
+        occurred_on=on,
+        actor=actor,
+        detail=detail,
+    )
+    session.add(event)
+    subject_type, subject_id = subject
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail if audit_detail is None else audit_detail,
+        )
+    )
+    return event
+
+
 def move_case(
     services: Services,
     session: Session,
@@ -153,25 +190,19 @@ def move_case(
     from_stage = from_code.value if from_code else case.stage
     if refusal is not None:
         return Move(case.reference, from_stage, target or stage, on, refusal)
-    event = TimelineEvent(
-        case_id=case.id,
+    event = record_event(
+        session,
+        case,
         kind=TimelineKind.STAGE,
         stage=target.value,
-        occurred_on=on,
+        on=on,
         actor=actor,
+        action="case-stage-moved",
+        subject=("case", case.reference),
         detail={"from": from_stage, "to": target.value},
+        audit_detail={"from": from_stage, "to": target.value, "on": on.isoformat()},
     )
-    session.add(event)
     case.stage = target.value
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action="case-stage-moved",
-            subject_type="case",
-            subject_id=case.reference,
-            detail={"from": from_stage, "to": target.value, "on": on.isoformat()},
-        )
-    )
     session.flush()
     notified = queue_progress_emails(services, session, case, today=today)
     return Move(case.reference, from_stage, target.value, on, None, event.id, tuple(notified))
@@ -217,23 +248,16 @@ def record_exception(
         "family_informed_on": family_informed_on.isoformat() if family_informed_on else None,
         "note": note,
     }
-    event = TimelineEvent(
-        case_id=case.id,
+    event = record_event(
+        session,
+        case,
         kind=TimelineKind.EXCEPTION,
         stage=case.stage,
-        occurred_on=on,
+        on=on,
         actor=actor,
+        action="case-exception-recorded",
+        subject=("case", case.reference),
         detail=detail,
-    )
-    session.add(event)
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action="case-exception-recorded",
-            subject_type="case",
-            subject_id=case.reference,
-            detail=detail,
-        )
     )
     session.flush()
     return ExceptionRecorded(case.reference, wanted, None, event.id)
