@@ -39,7 +39,7 @@ from mail_servers import (  # noqa: F401 (fixtures)
     wait_until,
 )
 from sqlalchemy import func, select
-from test_cli import run
+from test_cli import initialised_home, run
 
 from documents import check_pdf, get_form, issue_token, pdf_values, render_form
 from documents.forms.advice_example import ADVICE_EXAMPLE
@@ -59,8 +59,6 @@ from intake.errors import CommandFailed
 from intake.pipeline import process_all
 from intake.replies import plus_address
 from intake.service import RunningService
-from intake.services import open_services
-from intake.settings import load_settings
 from store import (
     AdviceRequest,
     AdviceStatus,
@@ -657,12 +655,7 @@ def test_invalid_advice_gets_its_step_by_step_reply_over_the_mail_servers(
 
 
 def test_advice_commands(tmp_path, pdf_sandbox):
-    assert run(tmp_path, "init").returncode == 0
-    settings = load_settings(
-        environ={"INTAKE_HOME": str(tmp_path / "home"), "INTAKE_SECRET_KEY": SECRET_KEY.decode()},
-        toml_path=None,
-    )
-    services = open_services(settings, sandbox=pdf_sandbox)
+    services = initialised_home(tmp_path, pdf_sandbox)
     try:
         case_reference = make_case(services)
     finally:

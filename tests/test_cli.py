@@ -42,6 +42,18 @@ def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: 
     )
 
 
+def initialised_home(tmp_path: Path, sandbox):
+    """`intake init` run for the home `run` gives the command, and the service's parts opened
+    on it, so a test can lay records down for the commands it then runs. The caller closes them."""
+    from intake.services import open_services
+    from intake.settings import load_settings
+
+    initialised = run(tmp_path, "init")
+    assert initialised.returncode == 0, initialised.stderr
+    environ = {"INTAKE_HOME": str(tmp_path / "home"), "INTAKE_SECRET_KEY": SECRET_KEY.decode()}
+    return open_services(load_settings(environ=environ, toml_path=None), sandbox=sandbox)
+
+
 @pytest.mark.parametrize("kind", sorted(FORMS))
 def test_schema_lists_every_field_with_its_pdf_name(tmp_path: Path, kind: str) -> None:
     result = run(tmp_path, "forms", "schema", kind, "--json")

@@ -11,13 +11,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import SECRET_KEY
 from sqlalchemy import func, select
-from test_cli import run
+from test_cli import initialised_home, run
 
 from intake.case_view import case_document
-from intake.services import Services, open_services
-from intake.settings import load_settings
+from intake.services import Services
 from intake.stages import HistoryBroken, case_events, move_case, record_exception, replay
 from intake.timeline import (
     FORWARD_MOVES,
@@ -470,12 +468,7 @@ def test_case_show_document_lists_clock_timeline_and_advice(services: Services) 
 
 
 def test_case_stage_and_exception_commands(tmp_path, pdf_sandbox) -> None:
-    assert run(tmp_path, "init").returncode == 0
-    settings = load_settings(
-        environ={"INTAKE_HOME": str(tmp_path / "home"), "INTAKE_SECRET_KEY": SECRET_KEY.decode()},
-        toml_path=None,
-    )
-    services = open_services(settings, sandbox=pdf_sandbox)
+    services = initialised_home(tmp_path, pdf_sandbox)
     try:
         reference = new_case(services)
     finally:
