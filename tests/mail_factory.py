@@ -5,7 +5,7 @@ automatic mail, and hand-written odd encodings that mail programs really send.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP, default
@@ -193,6 +193,28 @@ def body_texts(message: EmailMessage) -> list[str]:
         if part.get_content_type() in ("text/plain", "text/html")
         and part.get_content_disposition() != "attachment"
     ]
+
+
+def child_data_in_mail(services, child_data: Sequence[str]) -> list[tuple[str, str]]:
+    """(email kind, what it gave away) for each queued email whose subject or text and HTML
+    bodies name the child (ARCHITECTURE.md section 4, least data in mail); attachments may hold
+    child data. Rows queued without a body are composed first, as the outbox sender would."""
+    from sqlalchemy import select
+
+    from intake.reminder_mail import outbox_composer
+    from store import OutboxMessage
+
+    compose = outbox_composer(services)
+    found = []
+    with services.db.session() as session:
+        for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
+            email = read_email(row.raw if row.raw is not None else compose(session, row).raw)
+            for shown in [str(email["Subject"]), *body_texts(email)]:
+                found += [
+                    (row.kind, item) for item in child_data if item.casefold() in shown.casefold()
+                ]
+        session.rollback()
+    return found
 
 
 def attached_files(message: EmailMessage) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from mail_factory import build_message
+from mail_factory import body_texts, build_message
 from mail_servers import RelaySink, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import select
 from test_timeline import DAY0, REQUESTER, WALK, add_advice_giver, move, new_case
@@ -52,16 +52,8 @@ def outbox(services: Services, kind: str | None = None) -> list[tuple[OutboxMess
     return [(row, message_from_bytes(row.raw, policy=policy.default)) for row in rows]
 
 
-def texts(message: EmailMessage) -> list[str]:
-    return [
-        part.get_content()
-        for part in message.walk()
-        if part.get_content_type() in ("text/plain", "text/html")
-    ]
-
-
 def assert_no_child_data(message: EmailMessage) -> None:
-    for text in [message["Subject"], *texts(message)]:
+    for text in [message["Subject"], *body_texts(message)]:
         for item in CHILD_DATA:
             assert item not in text, item
 
@@ -97,7 +89,7 @@ def test_a_stage_change_emails_the_requester_and_each_advice_giver_once(
     for _, message in sent:
         assert message["Auto-Submitted"] == "auto-generated"
         assert message["Subject"] == f'Progress: {reference} is now at "Decision whether to assess"'
-        text, html = texts(message)
+        text, html = body_texts(message)
         assert "A panel is looking at the evidence" in text
         assert "What comes next:\n  Assessment agreed" in text
         assert "Decision whether to carry out an assessment: by 16/02/2026 (22 days" in text
@@ -133,7 +125,7 @@ def test_progress_emails_reach_the_relay_for_every_stage_of_the_walk(
         assert_no_child_data(message)
     final = [m for m in messages if "Final plan issued" in m["Subject"]]
     assert len(final) == 2
-    text = texts(final[0])[0]
+    text = body_texts(final[0])[0]
     assert "This case is now closed" in text
     assert "Final EHC plan issued: done 20/05/2026" in text
     assert "(late)" not in text
@@ -144,7 +136,7 @@ def test_a_late_milestone_is_shown_as_late_and_the_next_date_as_missed(services:
     assert move(services, reference, S.DECISION_TO_ASSESS_DUE, 10).done
     assert move(services, reference, S.ASSESSMENT_AGREED, 50).done
     assert move(services, reference, S.ADVICE_REQUESTED, 120).done
-    text = texts(outbox(services, "progress")[-1][1])[0]
+    text = body_texts(outbox(services, "progress")[-1][1])[0]
     assert "Decision whether to carry out an assessment: done 24/02/2026 (late)" in text
     assert "Decision if a plan is not to be issued: was due by 27/04/2026; we are working" in text
 
@@ -200,7 +192,7 @@ def test_status_answers_the_requester_and_an_advice_giver_with_the_timeline(
             ("status-sent", {"reference": reference})
         ]
         assert message["Subject"] == f'Status: {reference} is at "Acknowledged"'
-        text = texts(message)[0]
+        text = body_texts(message)[0]
         assert "Decision whether to carry out an assessment: by 16/02/2026 (12 days left)" in text
     with services.db.session() as session:
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "status-sent"))
@@ -223,7 +215,7 @@ def test_status_refuses_anyone_else_without_saying_whether_the_case_exists(
         reasons, message = ask_status(services, sender, asked)
         assert [r["code"] for r in reasons] == ["status-not-shared"]
         assert message["Subject"] == "Your status request"
-        answers[(sender, asked)] = texts(message)[0].replace(asked, "REF")
+        answers[(sender, asked)] = body_texts(message)[0].replace(asked, "REF")
         assert "Request received" not in answers[(sender, asked)]
     assert len(set(answers.values())) == 1
     assert all(row.case_id is None for row, _ in outbox(services, "status"))
@@ -246,7 +238,7 @@ def test_a_bare_status_reply_to_our_email_gets_the_timeline_of_that_case(
         services, "other.senco@school2.example.org", "", references=(progress_row.message_id,)
     )
     assert reasons[0]["code"] == "status-not-shared"
-    assert second not in texts(message)[0]
+    assert second not in body_texts(message)[0]
 
 
 def test_a_status_email_goes_through_the_pipeline_and_is_answered(services: Services) -> None:
@@ -272,7 +264,7 @@ def test_a_status_email_goes_through_the_pipeline_and_is_answered(services: Serv
     assert set(answers) == {REQUESTER, STRANGER}
     assert answers[REQUESTER]["In-Reply-To"] == "<status-0@Example.org>"
     assert reference in answers[REQUESTER]["Subject"]
-    assert "Request received" in texts(answers[REQUESTER])[0]
-    assert "Request received" not in texts(answers[STRANGER])[0]
+    assert "Request received" in body_texts(answers[REQUESTER])[0]
+    assert "Request received" not in body_texts(answers[STRANGER])[0]
     for message in answers.values():
         assert_no_child_data(message)
