@@ -5,8 +5,8 @@ An open advice request gets a reminder 14 days before its due date, 3 days befor
 and once it is overdue (`overdue-1` the day after, then weekly). Reminders go out on working days
 only (`intake.working_days`: Monday to Friday in the configured time zone, less the bank holidays
 of England and Wales and `INTAKE_CLOSED_DAYS`): a threshold falling on a weekend or holiday waits
-for the next working day, and a run on such a day queues nothing. A run
-after missed days sends each request only its most recent threshold, never a burst of old ones.
+for the next working day, and a run on such a day queues nothing. A run after missed days
+sends each request only its most recent threshold, never a burst of old ones.
 `intake queue` shows overdue advice from the requests themselves
 (`intake.case_view.overdue_advice_rows`).
 
@@ -18,10 +18,12 @@ queued, and the row's unique keys turn a second claim (a second run the same day
 restart, or at the same moment) into nothing. The run reads only the rows it needs: advice
 requests by the exact due dates the day's thresholds imply, through an index on `due_on`.
 
-Advice reminders are claimed and queued set-wise, in two INSERT ... SELECT statements, and
-composed by the outbox sender (`intake.reminder_mail`): a day with a thousand due costs little
-more than selecting them. A real run's list of what it queued is read from the store only when
-asked for (`ReminderReport.items`); the scheduler asks only for the counts.
+Advice reminders are claimed and queued set-wise, in two INSERT ... SELECT statements
+(`intake.reminder_sql`), and composed by the outbox sender (`intake.reminder_mail`): a day with a
+thousand due costs little more than selecting them. They skip the outbox's per-recipient rate
+limit, a loop breaker they do not need: each is claimed once per request and threshold. A real
+run's list of what it queued is read from the store only when asked for
+(`ReminderReport.items`); the scheduler asks only for the counts.
 """
 
 from __future__ import annotations
