@@ -1,11 +1,12 @@
 """Advice reminders as outbox rows: queued in bulk by the reminder run, composed when sent.
 
-The run queues a day's reminders with one INSERT ... SELECT: each row gets its recipient, its
-subject and a Message-ID built from its reminder's id, and no body. The outbox sender composes
-the body before the first attempt (`outbox_composer`), from the reminder row and its advice
-request, as they were on the day the reminder was claimed (`ReminderSent.sent_on`). So a run
-that queues a thousand reminders writes a thousand short rows instead of rendering a thousand
-emails inside its transaction, and each email is still fixed once, before it is first sent.
+The run claims and queues a day's reminders with one INSERT ... SELECT: each row gets its
+recipient, its subject, a Message-ID built from its advice request's id and the run, the advice
+request, the reminder's kind and the run's day, and no body. The outbox sender composes the body
+before the first attempt (`outbox_composer`), from the row and its advice request, as of the day
+the reminder was claimed (`OutboxMessage.reminder_on`). So a run that queues a thousand reminders
+writes a thousand short rows instead of rendering a thousand emails inside its transaction, and
+each email is still fixed once, before it is first sent.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from store import (
     Case,
     OutboxMessage,
     Professional,
-    ReminderSent,
 )
 
 from .replies import plus_address
@@ -53,20 +53,19 @@ def compose_advice_reminder(
     services: Services, session: Session, row: OutboxMessage
 ) -> ComposedEmail:
     """The email of one queued advice reminder, as of the day it was claimed."""
-    reminder = session.get(ReminderSent, row.reminder_id) if row.reminder_id else None
-    request = session.get(AdviceRequest, reminder.advice_request_id) if reminder else None
-    if reminder is None or request is None:
+    request = session.get(AdviceRequest, row.advice_request_id) if row.advice_request_id else None
+    day, threshold = row.reminder_on, row.reminder_kind
+    if request is None or day is None or threshold is None:
         raise LookupError(f"outbox row {row.id} names no advice reminder")
     professional = session.get(Professional, request.professional_id)
     case_reference = session.scalar(select(Case.reference).where(Case.id == request.case_id))
-    day = reminder.sent_on
     # The Reply-To carries this request's token, so a reply without the form still finds it.
     token = issue_token(services.key, "advice", professional.id, request.id, today=day)
     context: dict[str, Any] = {
         "service_name": services.settings.service_name,
         "subject": row.subject,
         "name": professional.name,
-        "threshold": reminder.kind,
+        "threshold": threshold,
         "case_reference": case_reference,
         "advice_reference": request.reference,
         "due_on": shown_date(request.due_on),

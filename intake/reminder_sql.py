@@ -1,5 +1,5 @@
-"""The reminder run's set-wise statements: the day's plan of due dates, the claim of the advice
-reminders it owes, the INSERT ... SELECT that queues their emails, and the dry run's listing.
+"""The reminder run's set-wise statements: the day's plan of due dates, the INSERT ... SELECT that
+claims the advice reminders it owes by queueing their emails, and the dry run's listing.
 
 The plan travels as one JSON parameter, unpacked by the database (json_each on SQLite,
 json_to_recordset on PostgreSQL), and every statement is built once per dialect and run with
@@ -25,9 +25,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    exists,
     func,
-    insert,
     literal,
     null,
     or_,
@@ -45,7 +43,6 @@ from store import (
     OutboxMessage,
     OutboxStatus,
     Professional,
-    ReminderSent,
 )
 
 from .reminder_mail import ADVICE_REMINDER, subject_parts
@@ -92,82 +89,110 @@ def reminder_plan(dialect: str) -> FromClause:
     )
 
 
-def owed_advice(plan: FromClause) -> Select[Any]:
-    """Open advice requests owed a reminder by `plan` (selecting nothing yet: callers choose
-    the columns); none for a threshold on or before the day the request went out."""
+def planned_advice(plan: FromClause) -> Select[Any]:
+    """Advice requests due on the dates of `plan`, whatever their state, with their cases and
+    professionals (selecting nothing yet: callers choose the columns)."""
     return (
         select()
         .select_from(AdviceRequest)
         .join(plan, plan.c.due_on == AdviceRequest.due_on)
-        .where(
-            AdviceRequest.status == AdviceStatus.OPEN,
-            or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
-        )
+        .join(Case, Case.id == AdviceRequest.case_id)
+        .join(Professional, Professional.id == AdviceRequest.professional_id)
+    )
+
+
+def owed_advice(plan: FromClause) -> Select[Any]:
+    """The open advice requests of `planned_advice` owed a reminder by `plan`: none for a
+    threshold on or before the day the request went out."""
+    return planned_advice(plan).where(
+        AdviceRequest.status == AdviceStatus.OPEN,
+        or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
     )
 
 
 @dataclass(frozen=True)
 class AdviceStatements:
     """The run's statements for one database dialect, built once: executed with the parameters
-    plan, today, now (and for `queue`, message_id_suffix), they are compiled once per process."""
+    plan, today, now and `message_id_parts` (each uses those it names), they are compiled once
+    per process.
+
+    - `claim` claims and queues the owed reminders (`advice_reminder_claim`);
+    - `listing` lists the owed reminders, with the day each was claimed if it was (a dry run);
+    - `claimed` lists the reminders one run claimed, known by its Message-ID prefix;
+    - `claimed_on_the_day` counts the owed reminders claimed on `today` by any run.
+    """
 
     claim: Any
-    queue: Any
     listing: Select[Any]
+    claimed: Select[Any]
+    claimed_on_the_day: Select[Any]
 
 
 @functools.cache
 def advice_statements(dialect: str) -> AdviceStatements:
     plan = reminder_plan(dialect)
-    owed = owed_advice(plan).add_columns(
-        AdviceRequest.id,
-        plan.c.kind,
-        bindparam("today", type_=ReminderSent.sent_on.type),
-        bindparam("now", type_=ReminderSent.created_at.type),
+    claimed_by = and_(
+        OutboxMessage.advice_request_id == AdviceRequest.id,
+        OutboxMessage.reminder_kind == plan.c.kind,
     )
-    claim = (
-        upsert_insert(dialect, ReminderSent.__table__)
-        .from_select(["advice_request_id", "kind", "sent_on", "created_at"], owed)
-        .on_conflict_do_nothing()
-        .returning(ReminderSent.id)
+    described = (
+        plan.c.kind,
+        Case.reference,
+        AdviceRequest.reference,
+        Professional.email,
+        AdviceRequest.due_on,
     )
     listing = (
         owed_advice(plan)
-        .add_columns(
-            AdviceRequest.reference,
-            AdviceRequest.due_on,
-            Case.reference,
-            Professional.email,
-            plan.c.kind,
-            ReminderSent.sent_on,
-        )
-        .join(Case, Case.id == AdviceRequest.case_id)
-        .join(Professional, Professional.id == AdviceRequest.professional_id)
-        .outerjoin(
-            ReminderSent,
-            and_(
-                ReminderSent.advice_request_id == AdviceRequest.id,
-                ReminderSent.kind == plan.c.kind,
-            ),
-        )
+        .add_columns(*described, OutboxMessage.reminder_on)
+        .outerjoin(OutboxMessage, claimed_by)
         .order_by(AdviceRequest.id)
     )
-    return AdviceStatements(claim, advice_reminder_rows(plan, owed_advice(plan)), listing)
+    # What was claimed stays claimed, whatever became of the request since: not `owed_advice`.
+    claimed = (
+        planned_advice(plan)
+        .add_columns(*described, OutboxMessage.id)
+        .join(OutboxMessage, claimed_by)
+        .where(OutboxMessage.message_id.startswith(bindparam("message_id_prefix", type_=String)))
+        .order_by(AdviceRequest.id)
+    )
+    claimed_on_the_day = (
+        planned_advice(plan)
+        .add_columns(func.count())
+        .join(OutboxMessage, claimed_by)
+        .where(OutboxMessage.reminder_on == bindparam("today", type_=Date))
+    )
+    return AdviceStatements(
+        advice_reminder_claim(dialect, plan, owed_advice(plan)),
+        listing,
+        claimed,
+        claimed_on_the_day,
+    )
 
 
-def message_id_suffix(services: Services) -> str:
-    """What follows a queued reminder's id in its Message-ID: a fresh random part per run, so
-    ids are unique across installations too, never the instance marker (which marks our own
-    mail when it comes back, and so stays private)."""
-    return f".{secrets.token_hex(8)}@{mail_domain(services.settings.address)}>"
+def message_id_parts(services: Services) -> dict[str, str]:
+    """The parameters around a reminder's advice request id in its Message-ID:
+    `<reminder.RANDOM.ID@domain>`, with a fresh random part per run, so ids are unique across
+    runs and installations too; never the instance marker (which marks our own mail when it
+    comes back, and so stays private). The run's part comes first so that its ids sit together
+    in the Message-ID index rather than scattered among earlier runs' ids: fewer pages written.
+    """
+    return {
+        "message_id_prefix": f"<reminder.{secrets.token_hex(8)}.",
+        "message_id_suffix": f"@{mail_domain(services.settings.address)}>",
+    }
 
 
-def advice_reminder_rows(plan: FromClause, owed: Select[Any]) -> Any:
-    """The statement that queues one email for each advice reminder of `plan` that is claimed
-    but has no email yet: those the run has just claimed, since every earlier claim was queued
-    in its own claim's transaction. `owed` is the run's selection of advice requests
-    (`intake.reminders.owed_advice`), which drives it from the plan's due dates through the
-    due-date index. Parameters: plan, now, message_id_suffix."""
+def advice_reminder_claim(dialect: str, plan: FromClause, owed: Select[Any]) -> Any:
+    """The statement that claims and queues the advice reminders `plan` owes, one outbox row
+    each, in one INSERT ... SELECT ... ON CONFLICT DO NOTHING: the row's unique key (advice
+    request, reminder kind) turns a reminder claimed before into nothing, and the statement's
+    row count (`rows_inserted`) is the number claimed. Each row gets its recipient, subject and
+    Message-ID, and no body: the outbox sender composes it (`intake.reminder_mail`). `owed` is
+    the run's selection of advice requests (`owed_advice`), driven from the plan's due dates
+    through the due-date index. Parameters: plan, today, now,
+    and `message_id_parts`.
+    """
     columns = {
         "created_at": bindparam("now", type_=OutboxMessage.created_at.type),
         "kind": literal(ADVICE_REMINDER),
@@ -177,30 +202,34 @@ def advice_reminder_rows(plan: FromClause, owed: Select[Any]) -> Any:
         + " for case "
         + Case.reference
         + plan.c.subject_after,
-        "message_id": literal("<reminder-")
-        + cast(ReminderSent.id, String)
+        # One reminder per request in a run, and a fresh random part each run: unique.
+        "message_id": bindparam("message_id_prefix", type_=String)
+        + cast(AdviceRequest.id, String)
         + bindparam("message_id_suffix", type_=String),
         "raw": null(),
         "status": literal(OutboxStatus.PENDING.value),
         "attempts": literal(0),
         "case_id": AdviceRequest.case_id,
-        "reminder_id": ReminderSent.id,
+        "advice_request_id": AdviceRequest.id,
+        "reminder_kind": plan.c.kind,
+        "reminder_on": bindparam("today", type_=Date),
     }
-    rows = (
-        owed.add_columns(*columns.values())
-        .join(
-            ReminderSent,
-            and_(
-                ReminderSent.advice_request_id == AdviceRequest.id,
-                ReminderSent.kind == plan.c.kind,
-            ),
-        )
-        .join(Case, Case.id == AdviceRequest.case_id)
-        .join(Professional, Professional.id == AdviceRequest.professional_id)
-        .where(~exists().where(OutboxMessage.reminder_id == ReminderSent.id))
-    )
     # On the table: executed with parameters, the ORM would take them for rows to insert.
-    return insert(OutboxMessage.__table__).from_select(list(columns), rows)
+    return (
+        upsert_insert(dialect, OutboxMessage.__table__)
+        .from_select(list(columns), owed.add_columns(*columns.values()))
+        .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+def rows_inserted(session: Session, result: Any) -> int:
+    """How many rows an INSERT built with `preserve_rowcount` just inserted. Python's sqlite3
+    counts none for a statement that begins with WITH, as the run's do on SQLite (their plan is
+    a common table expression there); SQLite's own changes() has the number."""
+    if result.rowcount < 0 and dialect_of(session) == "sqlite":
+        return session.scalar(select(func.changes()))
+    return result.rowcount
 
 
 def dialect_of(session: Session) -> str:

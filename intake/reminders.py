@@ -13,17 +13,21 @@ sends each request only its most recent threshold, never a burst of old ones.
 The deadline watch warns the caseworkers once per case and statutory milestone, when the
 milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).
 
-Exactly once: each reminder is claimed by inserting its `ReminderSent` row before its email is
-queued, and the row's unique keys turn a second claim (a second run the same day, after a
-restart, or at the same moment) into nothing. The run reads only the rows it needs: advice
-requests by the exact due dates the day's thresholds imply, through an index on `due_on`.
+Exactly once: each reminder is claimed by a row with a unique key, so a second claim (a second
+run the same day, after a restart, or at the same moment) inserts nothing. An advice reminder is
+one email, and its outbox row is its claim, unique per advice request and threshold
+(`OutboxMessage.advice_request_id`, `reminder_kind`). A deadline warning goes to every
+caseworker, so it is claimed first as a `ReminderSent` row, unique per case and warning, and its
+emails point at that row. The run reads only the rows it needs: advice requests by the exact due
+dates the day's thresholds imply, through an index on `due_on`.
 
-Advice reminders are claimed and queued set-wise, in two INSERT ... SELECT statements
-(`intake.reminder_sql`), and composed by the outbox sender (`intake.reminder_mail`): a day with a
-thousand due costs little more than selecting them. They skip the outbox's per-recipient rate
-limit, a loop breaker they do not need: each is claimed once per request and threshold. A real
-run's list of what it queued is read from the store only when asked for
-(`ReminderReport.items`); the scheduler asks only for the counts.
+Advice reminders are claimed and queued set-wise, in one INSERT ... SELECT ... ON CONFLICT DO
+NOTHING (`intake.reminder_sql`), and composed by the outbox sender (`intake.reminder_mail`): a day
+with a thousand due costs little more than selecting them. They skip the outbox's per-recipient
+rate limit, a loop breaker they do not need: each is claimed once per request and threshold. A
+real run's list of what it queued, and its count of those claimed already today, are read from
+the store only when asked for (`ReminderReport.items`, `already_sent`); the scheduler asks only
+for the counts.
 """
 
 from __future__ import annotations
@@ -44,9 +48,7 @@ from sqlalchemy.orm import Session
 
 from notifier import RateLimit, compose_email, enqueue
 from store import (
-    AdviceRequest,
     Case,
-    OutboxMessage,
     Professional,
     ReminderRun,
     ReminderSent,
@@ -55,8 +57,9 @@ from store import (
 from .reminder_sql import (
     advice_statements,
     dialect_of,
-    message_id_suffix,
+    message_id_parts,
     plan_document,
+    rows_inserted,
     upsert_insert,
 )
 from .services import Services
@@ -121,12 +124,16 @@ class ReminderReport:
     # Thresholds on days after this one and up to `today` are sent by this run.
     window_start: date | None = None
     deadline_warnings: list[ReminderItem] = field(default_factory=list)
-    # Due today but claimed already today (an earlier run, or another run at the same time).
-    already_sent: int = 0
+    # Deadline warnings due today but claimed already today (an earlier run, or another run at
+    # the same time); `already_sent` adds the advice reminders.
+    warnings_already_sent: int = 0
     advice_count: int = 0
-    # A real run lists its advice reminders from the store on first use; a dry run has them.
+    # A real run reads its advice reminders, and how many it found claimed already today, from
+    # the store on first use (the scheduler needs the counts only); a dry run has them.
     _advice_items: list[ReminderItem] | None = field(default=None, repr=False)
     _load_advice_items: Callable[[], list[ReminderItem]] | None = field(default=None, repr=False)
+    _advice_already_sent: int | None = field(default=None, repr=False)
+    _load_advice_already_sent: Callable[[], int] | None = field(default=None, repr=False)
 
     @property
     def advice_reminders(self) -> list[ReminderItem]:
@@ -134,6 +141,13 @@ class ReminderReport:
             loader = self._load_advice_items
             self._advice_items = loader() if loader is not None else []
         return self._advice_items
+
+    @property
+    def already_sent(self) -> int:
+        if self._advice_already_sent is None:
+            loader = self._load_advice_already_sent
+            self._advice_already_sent = loader() if loader is not None else 0
+        return self._advice_already_sent + self.warnings_already_sent
 
     @property
     def items(self) -> list[ReminderItem]:
@@ -223,62 +237,37 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
     if report.dry_run:
         _list_advice_reminders(session, report, statements.listing, params)
         return
-    claimed = sorted(session.scalars(statements.claim, params))
-    if claimed:
-        suffix = message_id_suffix(services)
-        session.execute(statements.queue, {**params, "message_id_suffix": suffix})
-    sent_today = session.scalar(
-        select(func.count(ReminderSent.id)).where(
-            ReminderSent.sent_on == today, ReminderSent.advice_request_id.is_not(None)
-        )
+    params |= message_id_parts(services)
+    report.advice_count = rows_inserted(session, session.execute(statements.claim, params))
+
+    def read(statement: Select[Any]) -> list[Any]:
+        with services.db.session() as reading:
+            return reading.execute(statement, params).all()
+
+    report._load_advice_items = lambda: [
+        ReminderItem(kind, case_reference, reference, _domain(address), due_on, outbox_id)
+        for kind, case_reference, reference, address, due_on, outbox_id in read(statements.claimed)
+    ]
+    report._load_advice_already_sent = lambda: (
+        read(statements.claimed_on_the_day)[0][0] - report.advice_count
     )
-    report.advice_count = len(claimed)
-    report.already_sent += sent_today - len(claimed)
-    report._load_advice_items = lambda: _claimed_advice_items(services, claimed)
 
 
 def _list_advice_reminders(
     session: Session, report: ReminderReport, listing: Select[Any], params: dict[str, Any]
 ) -> None:
     """What a real run would claim now: the owed reminders not claimed before."""
-    items = []
-    for reference, due_on, case_reference, address, kind, sent_on in session.execute(
+    items, already_sent = [], 0
+    for kind, case_reference, reference, address, due_on, claimed_on in session.execute(
         listing, params
     ):
-        if sent_on is None:
+        if claimed_on is None:
             items.append(ReminderItem(kind, case_reference, reference, _domain(address), due_on))
-        elif sent_on == report.today:
-            report.already_sent += 1
+        elif claimed_on == report.today:
+            already_sent += 1
     report._advice_items = items
+    report._advice_already_sent = already_sent
     report.advice_count = len(items)
-
-
-def _claimed_advice_items(services: Services, claimed: list[int]) -> list[ReminderItem]:
-    """The advice reminders a run claimed, with the email each queued, in request order."""
-    items = []
-    with services.db.session() as session:
-        for first in range(0, len(claimed), CLAIM_BATCH):
-            statement = (
-                select(
-                    ReminderSent.kind,
-                    Case.reference,
-                    AdviceRequest.reference,
-                    OutboxMessage.to_address,
-                    AdviceRequest.due_on,
-                    OutboxMessage.id,
-                    AdviceRequest.id,
-                )
-                .join(AdviceRequest, AdviceRequest.id == ReminderSent.advice_request_id)
-                .join(Case, Case.id == AdviceRequest.case_id)
-                .join(OutboxMessage, OutboxMessage.reminder_id == ReminderSent.id)
-                .where(ReminderSent.id.in_(claimed[first : first + CLAIM_BATCH]))
-            )
-            items += session.execute(statement).all()
-    items.sort(key=lambda row: row[-1])
-    return [
-        ReminderItem(kind, case_ref, advice_ref, _domain(address), due_on, outbox_id)
-        for kind, case_ref, advice_ref, address, due_on, outbox_id, _ in items
-    ]
 
 
 def _watch_deadlines(services: Services, session: Session, report: ReminderReport) -> None:
@@ -314,7 +303,7 @@ def _watch_deadlines(services: Services, session: Session, report: ReminderRepor
             label, due = milestone
             kind = f"deadline-{_slug(label)}-{due.isoformat()}"
             planned.append((case.id, kind, (case, label, due)))
-    claimed = _claim_new(services, session, report, ReminderSent.case_id, planned)
+    claimed = _claim_warnings(services, session, report, planned)
     recipients = _caseworker_addresses(services, session) if planned else []
     domains = ", ".join(sorted({_domain(a) for a in recipients}))
     for case_id, kind, (case, label, due) in planned:
@@ -385,30 +374,30 @@ def _queue_warning(
     return row.id if row is not None else None
 
 
-def _claim_new(
+def _claim_warnings(
     services: Services,
     session: Session,
     report: ReminderReport,
-    subject: Any,
     planned: list[tuple[int, str, Any]],
 ) -> dict[tuple[int, str], int]:
-    """Claim the planned reminders not yet sent; `planned` keeps only those not sent before.
+    """Claim the planned deadline warnings, (case id, kind, ...), not yet sent; `planned` keeps
+    only those not sent before.
 
-    Returns the claimed ones, (subject id, kind) to the new row's id. In a dry run nothing is
-    claimed. The claim is one INSERT ... ON CONFLICT DO NOTHING per batch: a reminder another run
+    Returns the claimed ones, (case id, kind) to the new row's id. In a dry run nothing is
+    claimed. The claim is one INSERT ... ON CONFLICT DO NOTHING per batch: a warning another run
     claimed between our look and our insert comes back missing, and on PostgreSQL our insert
     waits for that run's transaction first, then finds the row taken.
     """
-    sent = _already_sent(session, subject, [subject_id for subject_id, _, _ in planned])
+    sent = _warnings_sent(session, [case_id for case_id, _, _ in planned])
     today = report.today
-    report.already_sent += sum(1 for key in planned if sent.get(key[:2]) == today)
+    report.warnings_already_sent += sum(1 for key in planned if sent.get(key[:2]) == today)
     planned[:] = [p for p in planned if p[:2] not in sent]
     if report.dry_run or not planned:
         return {}
     now = services.now()
     rows = [
-        {subject.key: subject_id, "kind": kind, "sent_on": today, "created_at": now}
-        for subject_id, kind, _ in planned
+        {"case_id": case_id, "kind": kind, "sent_on": today, "created_at": now}
+        for case_id, kind, _ in planned
     ]
     claimed = {}
     for first in range(0, len(rows), CLAIM_BATCH):
@@ -416,23 +405,23 @@ def _claim_new(
         statement = (
             upsert_insert(dialect_of(session), ReminderSent).values(batch).on_conflict_do_nothing()
         )
-        returned = statement.returning(ReminderSent.id, subject, ReminderSent.kind)
+        returned = statement.returning(ReminderSent.id, ReminderSent.case_id, ReminderSent.kind)
         claimed.update({(sid, kind): rid for rid, sid, kind in session.execute(returned)})
-    report.already_sent += len(planned) - len(claimed)
+    report.warnings_already_sent += len(planned) - len(claimed)
     return claimed
 
 
-def _already_sent(
-    session: Session, subject: Any, ids: Iterable[int]
-) -> dict[tuple[int, str], date]:
-    """The reminders already claimed for these subjects, with the day each was sent."""
-    ids = sorted(set(ids))
-    if not ids:
+def _warnings_sent(session: Session, case_ids: Iterable[int]) -> dict[tuple[int, str], date]:
+    """The deadline warnings already claimed for these cases, with the day each was sent."""
+    case_ids = sorted(set(case_ids))
+    if not case_ids:
         return {}
     rows = session.execute(
-        select(subject, ReminderSent.kind, ReminderSent.sent_on).where(subject.in_(ids))
+        select(ReminderSent.case_id, ReminderSent.kind, ReminderSent.sent_on).where(
+            ReminderSent.case_id.in_(case_ids)
+        )
     )
-    return {(subject_id, kind): sent_on for subject_id, kind, sent_on in rows}
+    return {(case_id, kind): sent_on for case_id, kind, sent_on in rows}
 
 
 def _domain(address: str) -> str:

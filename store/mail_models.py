@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONData, StrEnumText, utcnow
-from store.models import EMAIL, MESSAGE_ID, SHA256_HEX
+from store.models import EMAIL, MESSAGE_ID, REMINDER_KIND, SHA256_HEX
 from store.statuses import InboundStatus, OutboxStatus, Transport
 
 # Attempts at processing a message before it is parked for a caseworker.
@@ -110,6 +113,12 @@ class Attachment(Base):
     inbound_message: Mapped[InboundMessage] = relationship(back_populates="attachments")
 
 
+def _where_set(column: str) -> dict[str, Any]:
+    """An Index's options that keep it to the rows where `column` is set, on either database."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
 class OutboxMessage(Base):
     """An email the service will send, written in the same transaction as its cause.
 
@@ -118,10 +127,34 @@ class OutboxMessage(Base):
     bulk (the reminder run's) has its recipient, subject and Message-ID fixed but `raw` empty:
     the sender composes it, by `kind`, before the first attempt and keeps the bytes from then on.
     Statuses are in `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is
-    its lease. `inbound_message_id`, `case_id` and `reminder_id` say what caused the email.
+    its lease. `inbound_message_id`, `case_id` and `reminder_id` (a deadline warning) say what
+    caused the email.
+
+    An advice reminder is one email to one professional, so its row is also its claim:
+    `advice_request_id`, `reminder_kind` (`due-in-14`, `due-in-3`, `due-today`, `overdue-N`) and
+    `reminder_on` (the run's day) are set, and the unique key on the first two makes a second
+    claim of the same reminder (a rerun, a restart, two runs at once) insert nothing.
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "uq_outbox_advice_reminder",
+            "advice_request_id",
+            "reminder_kind",
+            unique=True,
+            **_where_set("advice_request_id"),
+        ),
+        # Most mail has no inbound message or no deadline warning behind it: indexed only where
+        # it has (the keys' lookups, which never ask for NULL), so that a run queueing a
+        # thousand reminders does not write a thousand NULL entries into each.
+        Index(
+            "ix_outbox_inbound_message_id",
+            "inbound_message_id",
+            **_where_set("inbound_message_id"),
+        ),
+        Index("ix_outbox_reminder_id", "reminder_id", **_where_set("reminder_id")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -137,11 +170,12 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
-    inbound_message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inbound_messages.id"), index=True
-    )
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders_sent.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders_sent.id"))
+    advice_request_id: Mapped[int | None] = mapped_column(ForeignKey("advice_requests.id"))
+    reminder_kind: Mapped[str | None] = mapped_column(String(REMINDER_KIND))
+    reminder_on: Mapped[date | None] = mapped_column(Date)
 
 
 class MailboxState(Base):

@@ -28,6 +28,7 @@ from store.statuses import AdviceStatus, SubmissionKind, TimelineKind
 
 EMAIL = 320  # RFC 5321: 64 + 1 + 255
 MESSAGE_ID = 998  # RFC 5322's longest line
+REMINDER_KIND = 100  # `due-in-14`, `overdue-12`, `deadline-<milestone>-<date>`
 SHA256_HEX = 64
 
 

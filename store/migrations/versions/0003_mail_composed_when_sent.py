@@ -13,13 +13,10 @@ is three emails pointing at one reminder. Existing links are carried over.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
-from alembic.operations import BatchOperations
+
+from store.migrations.batch import batch_alter as _batch
 
 revision = "0003"
 down_revision = "0002"
@@ -70,14 +67,3 @@ def _refuse_if_mail_waits_to_be_composed() -> None:
             f"{waiting} outbox email(s) are not yet composed: run `intake outbox send` (or"
             " `intake serve`) until they are sent, then downgrade"
         )
-
-
-@contextmanager
-def _batch(table: str) -> Iterator[BatchOperations]:
-    """`op.batch_alter_table`, without SQLAlchemy's warning that it cannot reflect the
-    expression index on professionals (SQLite's table copy reads the tables' keys point at;
-    that index is on neither table altered here and is left as it is)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
-        with op.batch_alter_table(table) as batch:
-            yield batch
