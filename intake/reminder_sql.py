@@ -119,7 +119,7 @@ class AdviceStatements:
     - `claim` claims and queues the owed reminders (`advice_reminder_claim`);
     - `listing` lists the owed reminders, with the day each was claimed if it was (a dry run);
     - `claimed` lists the reminders one run claimed, known by its Message-ID prefix;
-    - `claimed_on_the_day` counts the owed reminders claimed on `today` by any run.
+    - `claimed_on_the_day` counts the plan's reminders claimed on `today`, by any run.
     """
 
     claim: Any
@@ -190,8 +190,7 @@ def advice_reminder_claim(dialect: str, plan: FromClause, owed: Select[Any]) -> 
     row count (`rows_inserted`) is the number claimed. Each row gets its recipient, subject and
     Message-ID, and no body: the outbox sender composes it (`intake.reminder_mail`). `owed` is
     the run's selection of advice requests (`owed_advice`), driven from the plan's due dates
-    through the due-date index. Parameters: plan, today, now,
-    and `message_id_parts`.
+    through the due-date index. Parameters: plan, today, now and `message_id_parts`.
     """
     columns = {
         "created_at": bindparam("now", type_=OutboxMessage.created_at.type),
