@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from notifier.compose import ComposedEmail
@@ -130,13 +130,18 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _queued_since(session: Session, to_address: str, since: datetime) -> int:
+def mail_queued_since(to_address: str, since: datetime) -> Select[tuple[int]]:
+    """The count of mail queued to `to_address` after `since`, as the rate limit asks it on
+    every enqueue: through the index on `created_at`, it reads the last hour's rows only."""
     # Addresses are compared whatever their case: `Ann@X` and `ann@x` are one mailbox in practice.
-    statement = select(func.count(OutboxMessage.id)).where(
+    return select(func.count(OutboxMessage.id)).where(
         func.lower(OutboxMessage.to_address) == to_address.lower(),
         OutboxMessage.created_at > since,
     )
-    return session.scalar(statement) or 0
+
+
+def _queued_since(session: Session, to_address: str, since: datetime) -> int:
+    return session.scalar(mail_queued_since(to_address, since)) or 0
 
 
 def _rate_limited_entry(

@@ -157,7 +157,9 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the rate limit, which counts a recipient's mail of the last hour on every
+    # enqueue: without it, a scan of every email ever queued.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(80))  # the template's name
     to_address: Mapped[str] = mapped_column(String(EMAIL))
     subject: Mapped[str] = mapped_column(Text)

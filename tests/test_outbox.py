@@ -38,6 +38,7 @@ from notifier import (
     outbox_rows,
     pending,
 )
+from notifier.outbox import mail_queued_since
 from store import AuditEntry, Database, OutboxMessage, OutboxStatus
 
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
@@ -131,6 +132,18 @@ def test_rate_limit_holds_at_per_hour_and_is_audited(database: Database) -> None
     assert entry.detail["kind"] == "problems"
     assert entry.detail["recipient"] == ANN
     assert entry.detail["queued_last_hour"] == 3
+
+
+def test_the_rate_limit_reads_the_last_hour_through_an_index(sqlite_database: Database) -> None:
+    """Every enqueue counts the recipient's last hour: through the index on created_at, not a
+    scan of every email ever queued (SQLite's plan; PostgreSQL chooses by table size)."""
+    statement = mail_queued_since(ANN, NOW - timedelta(hours=1))
+    compiled = statement.compile(sqlite_database.engine, compile_kwargs={"literal_binds": True})
+    with sqlite_database.engine.connect() as connection:
+        plan = " ".join(
+            row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
+    assert "USING INDEX ix_outbox_created_at" in plan, plan
 
 
 def test_relay_failing_twice_then_recovering_delivers_once(
