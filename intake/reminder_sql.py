@@ -22,6 +22,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     column,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -89,22 +91,29 @@ def reminder_plan(dialect: str) -> FromClause:
     )
 
 
-def planned_advice(plan: FromClause) -> Select[Any]:
+def planned_advice(dialect: str, plan: FromClause) -> Select[Any]:
     """Advice requests due on the dates of `plan`, whatever their state, with their cases and
     professionals (selecting nothing yet: callers choose the columns)."""
-    return (
+    selected = (
         select()
         .select_from(AdviceRequest)
         .join(plan, plan.c.due_on == AdviceRequest.due_on)
         .join(Case, Case.id == AdviceRequest.case_id)
         .join(Professional, Professional.id == AdviceRequest.professional_id)
     )
+    if dialect == "postgresql":
+        # PostgreSQL guesses 100 rows for any JSON recordset and so reads the whole table; the
+        # same dates as an array (:due_dates) it estimates from its statistics, through the
+        # due-date index. SQLite's plan already starts from the plan's dates.
+        dates = bindparam("due_dates", type_=postgresql.ARRAY(Date))
+        selected = selected.where(AdviceRequest.due_on == any_(dates))
+    return selected
 
 
-def owed_advice(plan: FromClause) -> Select[Any]:
+def owed_advice(dialect: str, plan: FromClause) -> Select[Any]:
     """The open advice requests of `planned_advice` owed a reminder by `plan`: none for a
     threshold on or before the day the request went out."""
-    return planned_advice(plan).where(
+    return planned_advice(dialect, plan).where(
         AdviceRequest.status == AdviceStatus.OPEN,
         or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
     )
@@ -113,8 +122,8 @@ def owed_advice(plan: FromClause) -> Select[Any]:
 @dataclass(frozen=True)
 class AdviceStatements:
     """The run's statements for one database dialect, built once: executed with the parameters
-    plan, today, now and `message_id_parts` (each uses those it names), they are compiled once
-    per process.
+    plan, due_dates (the plan's), today, now and `message_id_parts` (each uses those it names),
+    they are compiled once per process.
 
     - `claim` claims and queues the owed reminders (`advice_reminder_claim`);
     - `listing` lists the owed reminders, with the day each was claimed if it was (a dry run);
@@ -143,27 +152,27 @@ def advice_statements(dialect: str) -> AdviceStatements:
         AdviceRequest.due_on,
     )
     listing = (
-        owed_advice(plan)
+        owed_advice(dialect, plan)
         .add_columns(*described, OutboxMessage.reminder_on)
         .outerjoin(OutboxMessage, claimed_by)
         .order_by(AdviceRequest.id)
     )
     # What was claimed stays claimed, whatever became of the request since: not `owed_advice`.
     claimed = (
-        planned_advice(plan)
+        planned_advice(dialect, plan)
         .add_columns(*described, OutboxMessage.id)
         .join(OutboxMessage, claimed_by)
         .where(OutboxMessage.message_id.startswith(bindparam("message_id_prefix", type_=String)))
         .order_by(AdviceRequest.id)
     )
     claimed_on_the_day = (
-        planned_advice(plan)
+        planned_advice(dialect, plan)
         .add_columns(func.count())
         .join(OutboxMessage, claimed_by)
         .where(OutboxMessage.reminder_on == bindparam("today", type_=Date))
     )
     return AdviceStatements(
-        advice_reminder_claim(dialect, plan, owed_advice(plan)),
+        advice_reminder_claim(dialect, plan, owed_advice(dialect, plan)),
         listing,
         claimed,
         claimed_on_the_day,
@@ -190,7 +199,7 @@ def advice_reminder_claim(dialect: str, plan: FromClause, owed: Select[Any]) -> 
     row count (`rows_inserted`) is the number claimed. Each row gets its recipient, subject and
     Message-ID, and no body: the outbox sender composes it (`intake.reminder_mail`). `owed` is
     the run's selection of advice requests (`owed_advice`), driven from the plan's due dates
-    through the due-date index. Parameters: plan, today, now and `message_id_parts`.
+    through the due-date index. Parameters: plan, due_dates, today, now and `message_id_parts`.
     """
     columns = {
         "created_at": bindparam("now", type_=OutboxMessage.created_at.type),

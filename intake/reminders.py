@@ -233,7 +233,12 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
     if not thresholds:
         return
     statements = advice_statements(dialect_of(session))
-    params = {"plan": plan_document(thresholds, today), "today": today, "now": services.now()}
+    params = {
+        "plan": plan_document(thresholds, today),
+        "due_dates": sorted(thresholds),
+        "today": today,
+        "now": services.now(),
+    }
     if report.dry_run:
         _list_advice_reminders(session, report, statements.listing, params)
         return
