@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -129,25 +130,21 @@ class ReminderReport:
     warnings_already_sent: int = 0
     advice_count: int = 0
     # A real run reads its advice reminders, and how many it found claimed already today, from
-    # the store on first use (the scheduler needs the counts only); a dry run has them.
-    _advice_items: list[ReminderItem] | None = field(default=None, repr=False)
-    _load_advice_items: Callable[[], list[ReminderItem]] | None = field(default=None, repr=False)
-    _advice_already_sent: int | None = field(default=None, repr=False)
-    _load_advice_already_sent: Callable[[], int] | None = field(default=None, repr=False)
+    # the store on first use (the scheduler needs the counts only); a dry run has them already.
+    load_advice_reminders: Callable[[], list[ReminderItem]] = field(default=list, repr=False)
+    load_advice_already_sent: Callable[[], int] = field(default=int, repr=False)
 
-    @property
+    @cached_property
     def advice_reminders(self) -> list[ReminderItem]:
-        if self._advice_items is None:
-            loader = self._load_advice_items
-            self._advice_items = loader() if loader is not None else []
-        return self._advice_items
+        return self.load_advice_reminders()
+
+    @cached_property
+    def advice_already_sent(self) -> int:
+        return self.load_advice_already_sent()
 
     @property
     def already_sent(self) -> int:
-        if self._advice_already_sent is None:
-            loader = self._load_advice_already_sent
-            self._advice_already_sent = loader() if loader is not None else 0
-        return self._advice_already_sent + self.warnings_already_sent
+        return self.advice_already_sent + self.warnings_already_sent
 
     @property
     def items(self) -> list[ReminderItem]:
@@ -245,17 +242,20 @@ def _remind_advice_givers(services: Services, session: Session, report: Reminder
     params |= message_id_parts(services)
     report.advice_count = rows_inserted(session, session.execute(statements.claim, params))
 
-    def read(statement: Select[Any]) -> list[Any]:
+    def claimed() -> list[ReminderItem]:
         with services.db.session() as reading:
-            return reading.execute(statement, params).all()
+            rows = reading.execute(statements.claimed, params).all()
+        return [
+            ReminderItem(kind, case_reference, reference, _domain(address), due_on, outbox_id)
+            for kind, case_reference, reference, address, due_on, outbox_id in rows
+        ]
 
-    report._load_advice_items = lambda: [
-        ReminderItem(kind, case_reference, reference, _domain(address), due_on, outbox_id)
-        for kind, case_reference, reference, address, due_on, outbox_id in read(statements.claimed)
-    ]
-    report._load_advice_already_sent = lambda: (
-        read(statements.claimed_on_the_day)[0][0] - report.advice_count
-    )
+    def claimed_before() -> int:
+        with services.db.session() as reading:
+            return reading.scalar(statements.claimed_on_the_day, params) - report.advice_count
+
+    report.load_advice_reminders = claimed
+    report.load_advice_already_sent = claimed_before
 
 
 def _list_advice_reminders(
@@ -270,8 +270,8 @@ def _list_advice_reminders(
             items.append(ReminderItem(kind, case_reference, reference, _domain(address), due_on))
         elif claimed_on == report.today:
             already_sent += 1
-    report._advice_items = items
-    report._advice_already_sent = already_sent
+    report.load_advice_reminders = lambda: items
+    report.load_advice_already_sent = lambda: already_sent
     report.advice_count = len(items)
 
 
