@@ -39,12 +39,12 @@ from sqlalchemy import func, select  # noqa: E402
 
 from documents import get_form, issue_token, read_pdf_fields, render_form  # noqa: E402
 from documents.forms.request_example import REQUEST_EXAMPLE  # noqa: E402
-from documents.sandbox_worker import read_fields  # noqa: E402
-from intake.accounts import add_professional  # noqa: E402
-from intake.capture import capture_message  # noqa: E402
-from intake.mime import parse_message  # noqa: E402
-from intake.pipeline import process_all  # noqa: E402
-from intake.service import RunningService  # noqa: E402
+from documents.pdf.sandbox_worker import read_fields  # noqa: E402
+from intake.cases.accounts import add_professional  # noqa: E402
+from intake.parse.message import parse_message  # noqa: E402
+from intake.pipeline.process import process_all  # noqa: E402
+from intake.receive.capture import capture_message  # noqa: E402
+from intake.serve import RunningService  # noqa: E402
 from intake.services import Services, open_services  # noqa: E402
 from intake.settings import load_settings  # noqa: E402
 from store import AuditEntry, Case, InboundMessage, OutboxMessage, Transport  # noqa: E402

@@ -39,8 +39,8 @@ sys.path[:0] = [str(ROOT)]
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from intake.reminder_mail import outbox_composer  # noqa: E402
-from intake.reminders import (  # noqa: E402
+from intake.reminders.mail import outbox_composer  # noqa: E402
+from intake.reminders.run import (  # noqa: E402
     due_dates_for,
     run_reminders,
     window_start,

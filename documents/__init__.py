@@ -4,18 +4,18 @@ Uses nothing else of ours, so forms can be rendered, read and validated with no 
 Other packages import only the names below.
 """
 
-from .check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
-from .forms import FORMS, KINDS, get_form
-from .forms.common import ORGANISATION_TYPES, ROLES
-from .messages import describe
-from .pdfvalues import answers_from_pdf, pdf_values, prefill_values
-from .reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
-from .receipt import render_receipt
-from .render import render_form
-from .schema import FieldType, FormDefinition, Rejection
-from .tokens import SPECIMEN, TokenCheck, issue_token, verify_token
-from .validate import Validation, validate
-from .validators import normalise_email
+from documents.check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
+from documents.forms import FORMS, KINDS, get_form
+from documents.forms.common import ORGANISATION_TYPES, ROLES
+from documents.messages import describe
+from documents.pdf.reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
+from documents.pdf.receipt import render_receipt
+from documents.pdf.render import render_form
+from documents.pdfvalues import answers_from_pdf, pdf_values, prefill_values
+from documents.schema import FieldType, FormDefinition, Rejection
+from documents.tokens import SPECIMEN, TokenCheck, issue_token, verify_token
+from documents.validate import Validation, validate
+from documents.validators import normalise_email
 
 __all__ = [
     "FORMS",

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .forms import FORMS
-from .messages import describe
-from .pdfvalues import answers_from_pdf
-from .reader import PdfRead, PdfSandbox, ReadOutcome, read_pdf_fields
-from .schema import FORM_ID_FIELD, TOKEN_FIELD, CheckContext, FormDefinition, Rejection
-from .tokens import TokenCheck, verify_token
-from .validate import Validation, validate
+from documents.forms import FORMS
+from documents.messages import describe
+from documents.pdf.reader import PdfRead, PdfSandbox, ReadOutcome, read_pdf_fields
+from documents.pdfvalues import answers_from_pdf
+from documents.schema import FORM_ID_FIELD, TOKEN_FIELD, CheckContext, FormDefinition, Rejection
+from documents.tokens import TokenCheck, verify_token
+from documents.validate import Validation, validate
 
 # Outcomes of a check beyond the reader's: the PDF has fields, but they are not one of our forms.
 NOT_OUR_FORM = "not-our-form"

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .schema import Field, FormDefinition, Group, Rejection
+from documents.schema import Field, FormDefinition, Group, Rejection
 
 # Values the professional typed are quoted back; a whole paragraph would bury the sentence.
 MAX_QUOTED_VALUE = 60

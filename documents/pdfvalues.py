@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .schema import FieldType, FormDefinition
-from .validators import format_date, parse_date
+from documents.schema import FieldType, FormDefinition
+from documents.validators import format_date, parse_date
 
 
 def pdf_values(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, str | bool]:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from .schema import Answers, CheckContext, Group, Rejection, Rule
-from .validate import is_empty
+from documents.schema import Answers, CheckContext, Group, Rejection, Rule
+from documents.validate import is_empty
 
 Condition = Callable[[Answers, CheckContext], bool]
 

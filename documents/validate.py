@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import validators
-from .schema import CheckContext, Field, FieldType, FormDefinition, Group, Rejection
+from documents import validators
+from documents.schema import CheckContext, Field, FieldType, FormDefinition, Group, Rejection
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,10 @@ from documents import (
     prefill_values,
     render_form,
 )
+from intake.cases.accounts import known_about
+from intake.services import Services
 from notifier import Attachment, compose_email, enqueue
 from store import Professional
-
-from .accounts import known_about
-from .services import Services
 
 
 @dataclass(frozen=True)

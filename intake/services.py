@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 import store
 from documents import PdfSandbox
+from intake.pipeline.screening import ScreenLimits
+from intake.receive.rawstore import RawStore
+from intake.settings import Settings
 from store import Database
-
-from .rawstore import RawStore
-from .screening import ScreenLimits
-from .settings import Settings
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 pytest_plugins = ["db_fixtures"]
 
 if TYPE_CHECKING:
-    from documents.reader import PdfSandbox
+    from documents.pdf.reader import PdfSandbox
 
 # A fixed date, after every date in the forms' examples, so tokens and "not in the future"
 # rules give the same answer every day.
@@ -38,7 +38,7 @@ def secret_key() -> bytes:
 @pytest.fixture(scope="session")
 def pdf_sandbox() -> Iterator[PdfSandbox]:
     # Imported here so that a broken reader fails only the tests that read PDFs.
-    from documents.reader import PdfSandbox
+    from documents.pdf.reader import PdfSandbox
 
     sandbox = PdfSandbox()
     try:
@@ -88,7 +88,7 @@ def services(service_settings, database, pdf_sandbox):
 @pytest.fixture
 def senco(services):
     """An activated SENCO account, the sender of most forms in the pipeline tests."""
-    from intake.accounts import add_professional
+    from intake.cases.accounts import add_professional
 
     return add_professional(
         services,

@@ -201,7 +201,7 @@ def child_data_in_mail(services, child_data: Sequence[str]) -> list[tuple[str, s
     child data. Rows queued without a body are composed first, as the outbox sender would."""
     from sqlalchemy import select
 
-    from intake.reminder_mail import outbox_composer
+    from intake.reminders.mail import outbox_composer
     from store import OutboxMessage
 
     compose = outbox_composer(services)

@@ -44,8 +44,8 @@ from test_cli import initialised_home, run
 
 from documents import check_pdf, get_form, issue_token, pdf_values, render_form
 from documents.forms.advice_example import ADVICE_EXAMPLE
-from intake.accounts import add_professional
-from intake.advice import (
+from intake.cases.accounts import add_professional
+from intake.cases.advice_requests import (
     ADVICE_TYPES,
     find_advice_request,
     find_case,
@@ -53,13 +53,13 @@ from intake.advice import (
     request_advice,
     withdraw,
 )
-from intake.advice_intake import record_problems
-from intake.capture import capture_message
-from intake.case_view import queue_rows
+from intake.cases.case_view import queue_rows
 from intake.errors import CommandFailed
-from intake.pipeline import process_all
+from intake.pipeline.advice_reply import record_problems
+from intake.pipeline.process import process_all
+from intake.receive.capture import capture_message
 from intake.replies import plus_address
-from intake.service import RunningService
+from intake.serve import RunningService
 from store import (
     AdviceRequest,
     AdviceStatus,

@@ -19,7 +19,7 @@ from conftest import SECRET_KEY, free_port
 
 from documents import FORMS, get_form, issue_token, render_form
 
-INTAKE = [sys.executable, "-m", "intake.cli"]
+INTAKE = [sys.executable, "-m", "intake.cli.main"]
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -19,7 +19,7 @@ from mail_servers import (  # noqa: F401 (fixtures)
     dovecot_server,
 )
 
-from intake.imap_watcher import ImapWatcher, MailboxAddress, TransportKey
+from intake.receive.imap import ImapWatcher, MailboxAddress, TransportKey
 
 WAIT_SECONDS = 10
 

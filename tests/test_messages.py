@@ -45,7 +45,7 @@ KNOWN_PLACEHOLDERS = {
     "fields",
     "area",
     "organisation_type",
-    # Advice record checks (intake.advice_intake).
+    # Advice record checks (intake.pipeline.advice_reply).
     "status",
     "expected",
     "sent_on",

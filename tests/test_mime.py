@@ -13,20 +13,20 @@ from pathlib import Path
 import mail_factory as factory
 import pytest
 
-from intake.mime import (
+from intake.parse.message import (
     OWN_MAIL_HEADER,
     ParsedMessage,
     message_key,
     normalise_message_id,
     parse_message,
 )
-from intake.mime_parts import (
+from intake.parse.parts import (
     LARGE_BASE64_CHARS,
     MAX_WALK_DEPTH,
     decoded_payload,
     sanitise_filename,
 )
-from intake.mime_text import split_quoted
+from intake.parse.text import split_quoted
 
 
 def test_reply_with_pdf_gives_addresses_ids_and_the_pdf():
@@ -401,7 +401,7 @@ CORPUS_MAIL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus
 @pytest.mark.skipif(not CORPUS_MAIL.is_dir(), reason="shared corpus not present")
 def test_every_corpus_leaf_part_decodes_the_same(monkeypatch) -> None:
     # With the threshold at zero every base64 part takes the sliced path.
-    monkeypatch.setattr("intake.mime_parts.LARGE_BASE64_CHARS", 0)
+    monkeypatch.setattr("intake.parse.parts.LARGE_BASE64_CHARS", 0)
     compared = 0
     for path in sorted(CORPUS_MAIL.rglob("*.eml")):
         try:

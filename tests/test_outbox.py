@@ -24,7 +24,7 @@ from mail_servers import RelaySink, free_port, relay_sink  # noqa: F401 (fixture
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from intake.case_view import queue_rows
+from intake.cases.case_view import queue_rows
 from notifier import (
     RATE_LIMITED_ACTION,
     ComposedEmail,

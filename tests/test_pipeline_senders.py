@@ -28,9 +28,9 @@ from sqlalchemy import func, select
 
 from documents import SPECIMEN, check_pdf, get_form, issue_token, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.accounts import add_professional
-from intake.capture import capture_message
-from intake.pipeline import process_all
+from intake.cases.accounts import add_professional
+from intake.pipeline.process import process_all
+from intake.receive.capture import capture_message
 from intake.replies import personal_request_form, plus_address
 from store import (
     Attachment,

@@ -15,13 +15,13 @@ from mail_servers import RelaySink, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import select
 from test_timeline import DAY0, REQUESTER, WALK, add_advice_giver, move, new_case
 
-from intake.capture import capture_message
-from intake.mime import parse_message
-from intake.pipeline import process_all
-from intake.progress import answer_status, status_request
+from intake.cases.progress import answer_status, status_request
+from intake.cases.timeline import StageCode
+from intake.parse.message import parse_message
+from intake.pipeline.process import process_all
+from intake.receive.capture import capture_message
 from intake.replies import Thread
 from intake.services import Services
-from intake.timeline import StageCode
 from notifier import OutboxSender, SmtpRelay
 from store import (
     AdviceStatus,

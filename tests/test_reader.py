@@ -15,7 +15,7 @@ import hostile_pdfs as pdfs
 import pypdf
 import pytest
 
-from documents.reader import (
+from documents.pdf.reader import (
     BAD_REPLY,
     PdfRead,
     PdfSandbox,
@@ -24,7 +24,7 @@ from documents.reader import (
     parse_reply,
     read_pdf_fields,
 )
-from documents.sandbox_worker import encode_answer
+from documents.pdf.sandbox_worker import encode_answer
 
 LIMITS = ReadLimits()
 

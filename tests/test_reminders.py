@@ -23,11 +23,11 @@ from test_cli import run
 
 import store
 from documents import verify_token
-from intake.reminders import latest_threshold, run_reminders
-from intake.scheduler import LEADER_LOCK_KEY, run_scheduled, start_scheduler
-from intake.service import outbox_sender
+from intake.cases.timeline import statutory_milestones
+from intake.reminders.run import latest_threshold, run_reminders
+from intake.reminders.scheduler import LEADER_LOCK_KEY, run_scheduled, start_scheduler
+from intake.serve import outbox_sender
 from intake.services import Services, open_services
-from intake.timeline import statutory_milestones
 from notifier import SmtpRelay
 from store import (
     AdviceRequest,

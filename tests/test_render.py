@@ -19,8 +19,8 @@ from render_stress_form import STRESS
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from documents.forms import FORMS
+from documents.pdf.render import render_form
 from documents.pdfvalues import answers_from_pdf, pdf_values
-from documents.render import render_form
 from documents.schema import (
     FORM_ID_FIELD,
     TOKEN_FIELD,

@@ -12,8 +12,8 @@ from render_stress_form import STRESS
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from documents.forms import FORMS
-from documents.render import render_form
-from documents.render_page import BOTTOM, TOP
+from documents.pdf.page import BOTTOM, TOP
+from documents.pdf.render import render_form
 from documents.schema import FormDefinition
 
 HIDDEN_ANNOTATION = 1 << 1

@@ -17,8 +17,8 @@ from fill_engines import ENGINES, fill_with_pdfium, fill_with_pypdf
 
 from documents.check import FormCheck, check_pdf
 from documents.forms import FORMS
+from documents.pdf.render import render_form
 from documents.pdfvalues import pdf_values
-from documents.render import render_form
 from documents.schema import CheckContext, Field, FieldType, FormDefinition, Rejection
 from documents.tokens import issue_token
 from documents.validate import is_empty, validate

@@ -36,10 +36,10 @@ from sqlalchemy import func, select
 
 from documents import get_form, issue_token, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake import cli
-from intake.capture import capture_message
-from intake.imap_watcher import ImapWatcher
-from intake.service import MailboxStateInStore, RunningService
+from intake.cli import main as cli
+from intake.receive.capture import capture_message
+from intake.receive.imap import ImapWatcher
+from intake.serve import MailboxStateInStore, RunningService
 from store import (
     Case,
     InboundMessage,

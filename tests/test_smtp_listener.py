@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from mail_servers import RelaySink, free_port, relay_sink  # noqa: F401 (fixture)
 
-from intake.smtp_listener import SmtpIntakeHandler, start_smtp_listener
+from intake.receive.smtp import SmtpIntakeHandler, start_smtp_listener
 
 INTAKE = "intake@send.example.gov.uk"
 SENDER = "senco@school.example.org"

@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy import func, select
 from test_cli import initialised_home, run
 
-from intake.case_view import case_document
-from intake.services import Services
-from intake.stages import HistoryBroken, case_events, move_case, record_exception, replay
-from intake.timeline import (
+from intake.cases.case_view import case_document
+from intake.cases.stages import HistoryBroken, case_events, move_case, record_exception, replay
+from intake.cases.timeline import (
     FORWARD_MOVES,
     OPTIONAL_STAGES,
     REQUEST_RECEIVED,
@@ -30,6 +29,7 @@ from intake.timeline import (
     statutory_milestones,
     timeline_rows,
 )
+from intake.services import Services
 from store import (
     AdviceRequest,
     AdviceStatus,

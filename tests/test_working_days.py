@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from test_reminders import Records
 
-from intake.reminders import run_reminders
-from intake.working_days import WorkingDays, easter_sunday, england_bank_holidays
+from intake.reminders.run import run_reminders
+from intake.reminders.working_days import WorkingDays, easter_sunday, england_bank_holidays
 
 D = date.fromisoformat
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..schema import FormDefinition
-from .advice import ADVICE
-from .registration import REGISTRATION
-from .request import REQUEST
+from documents.forms.advice import ADVICE
+from documents.forms.registration import REGISTRATION
+from documents.forms.request import REQUEST
+from documents.schema import FormDefinition
 
 FORMS: dict[str, FormDefinition] = {form.kind: form for form in (REQUEST, ADVICE, REGISTRATION)}
 KINDS = ("request", "advice", "registration")

@@ -6,9 +6,8 @@ example answers in `advice_example`.
 
 from __future__ import annotations
 
-from ..schema import Field, FieldType, FormDefinition, step
-from .advice_example import ADVICE_EXAMPLE
-from .advice_parts import (
+from documents.forms.advice_example import ADVICE_EXAMPLE
+from documents.forms.advice_parts import (
     ADVICE_TYPES,
     DIAGNOSES,
     DOCUMENTS,
@@ -22,8 +21,9 @@ from .advice_parts import (
     PROVISION,
     SOCIAL_CARE_STATUSES,
 )
-from .advice_rules import ADVICE_RULES
-from .common import ROLES, YES_NO, needs_box_fields
+from documents.forms.advice_rules import ADVICE_RULES
+from documents.forms.common import ROLES, YES_NO, needs_box_fields
+from documents.schema import Field, FieldType, FormDefinition, step
 
 T = FieldType
 

@@ -7,7 +7,7 @@ and Welsh letters, line breaks and one long-text answer of exactly 4,000 charact
 
 from __future__ import annotations
 
-from .common import text_of_length
+from documents.forms.common import text_of_length
 
 _BACKGROUND_BODY = (
     "Family and early history\n"

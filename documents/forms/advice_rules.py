@@ -17,7 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..rules import (
+from documents.forms.advice_parts import (
+    DIAGNOSES,
+    DOCUMENTS,
+    MEDICAL_ADVICE,
+    OUTCOME_REFS,
+    OUTCOMES,
+    PROVISION,
+    SOCIAL_CARE_ADVICE,
+)
+from documents.forms.common import NEEDS_BOXES, is_year_9_or_above
+from documents.rules import (
     at_least_one_answered,
     custom,
     date_not_before,
@@ -28,19 +38,9 @@ from ..rules import (
     row_not_in_future,
     same_name,
 )
-from ..schema import Answers, CheckContext, Rejection, Rule
-from ..validate import used_rows
-from ..validators import parse_date
-from .advice_parts import (
-    DIAGNOSES,
-    DOCUMENTS,
-    MEDICAL_ADVICE,
-    OUTCOME_REFS,
-    OUTCOMES,
-    PROVISION,
-    SOCIAL_CARE_ADVICE,
-)
-from .common import NEEDS_BOXES, is_year_9_or_above
+from documents.schema import Answers, CheckContext, Rejection, Rule
+from documents.validate import used_rows
+from documents.validators import parse_date
 
 _DATE_IN_TEXT = re.compile(
     r"[0-9]{1,2}\s*[/.\-]\s*[0-9]{1,2}\s*[/.\-]\s*[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"

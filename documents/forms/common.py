@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from ..rules import as_date, present
-from ..schema import Answers, CheckContext, Field, FieldType, Group, Rejection, Rule
+from documents.rules import as_date, present
+from documents.schema import Answers, CheckContext, Field, FieldType, Group, Rejection, Rule
 
 ROLES = (
     "SENCO",

@@ -6,8 +6,8 @@ activation link goes to.
 
 from __future__ import annotations
 
-from ..schema import Field, FieldType, FormDefinition, step
-from .common import ORGANISATION_TYPES, ROLES, organisation_id_shape
+from documents.forms.common import ORGANISATION_TYPES, ROLES, organisation_id_shape
+from documents.schema import Field, FieldType, FormDefinition, step
 
 T = FieldType
 

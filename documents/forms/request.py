@@ -6,8 +6,7 @@ The steps and fields follow domain/forms.md section 4: steps 1 to 4 here, 5 to 8
 
 from __future__ import annotations
 
-from ..schema import Field, FieldType, FormDefinition, step
-from .common import (
+from documents.forms.common import (
     AREAS_OF_NEED,
     NEED_TYPE_HINT,
     NEED_TYPES,
@@ -16,9 +15,14 @@ from .common import (
     YES_NO_NOT_KNOWN,
     needs_box_fields,
 )
-from .request_example import REQUEST_EXAMPLE
-from .request_later_steps import CONTACTS_STEP, DECLARATION_STEP, DOCUMENTS_STEP, SUPPORT_STEP
-from .request_parts import (
+from documents.forms.request_example import REQUEST_EXAMPLE
+from documents.forms.request_later_steps import (
+    CONTACTS_STEP,
+    DECLARATION_STEP,
+    DOCUMENTS_STEP,
+    SUPPORT_STEP,
+)
+from documents.forms.request_parts import (
     ETHNICITIES,
     FAMILY_AWARE,
     IMPAIRMENTS,
@@ -29,7 +33,8 @@ from .request_parts import (
     SOCIAL_CARE_INVOLVEMENT,
     YEAR_GROUPS,
 )
-from .request_rules import REQUEST_RULES
+from documents.forms.request_rules import REQUEST_RULES
+from documents.schema import Field, FieldType, FormDefinition, step
 
 T = FieldType
 

@@ -8,7 +8,7 @@ answers stay valid whatever day in 2026 or 2027 they are checked on.
 
 from __future__ import annotations
 
-from .common import text_of_length
+from documents.forms.common import text_of_length
 
 _CYCLES = (
     (

@@ -5,9 +5,9 @@ Steps 1 to 4 and the form itself are in `request`.
 
 from __future__ import annotations
 
-from ..schema import Field, FieldType, step
-from .common import YES_NO, YES_NO_NOT_KNOWN
-from .request_parts import CONTACTS, DOCUMENTS, PROFESSIONALS_INVOLVED
+from documents.forms.common import YES_NO, YES_NO_NOT_KNOWN
+from documents.forms.request_parts import CONTACTS, DOCUMENTS, PROFESSIONALS_INVOLVED
+from documents.schema import Field, FieldType, step
 
 T = FieldType
 

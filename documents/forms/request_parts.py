@@ -5,8 +5,8 @@ Shared choice lists live in `common`.
 
 from __future__ import annotations
 
-from ..schema import Field, FieldType, Group
-from .common import YES_NO_NOT_KNOWN, documents_group
+from documents.forms.common import YES_NO_NOT_KNOWN, documents_group
+from documents.schema import Field, FieldType, Group
 
 T = FieldType
 

@@ -18,7 +18,18 @@ import calendar
 from collections.abc import Iterable
 from datetime import date
 
-from ..rules import (
+from documents.forms.common import (
+    EDUCATION_ORGANISATION_TYPES,
+    NEED_TYPES_BY_AREA,
+    NEEDS_BOX_BY_AREA,
+    NEEDS_BOXES,
+    SCHOOL_ORGANISATION_TYPES,
+    age_at,
+    is_young_person,
+    organisation_id_shape,
+)
+from documents.forms.request_parts import CONTACTS, DOCUMENTS, PROFESSIONALS_INVOLVED, REQUEST_BASIS
+from documents.rules import (
     as_date,
     at_least_one_answered,
     contains,
@@ -31,19 +42,8 @@ from ..rules import (
     row_not_in_future,
     same_name,
 )
-from ..schema import Answers, CheckContext, Rejection, Rule
-from ..validate import used_rows
-from .common import (
-    EDUCATION_ORGANISATION_TYPES,
-    NEED_TYPES_BY_AREA,
-    NEEDS_BOX_BY_AREA,
-    NEEDS_BOXES,
-    SCHOOL_ORGANISATION_TYPES,
-    age_at,
-    is_young_person,
-    organisation_id_shape,
-)
-from .request_parts import CONTACTS, DOCUMENTS, PROFESSIONALS_INVOLVED, REQUEST_BASIS
+from documents.schema import Answers, CheckContext, Rejection, Rule
+from documents.validate import used_rows
 
 LOOKED_AFTER_NOW = "Yes — looked after"
 MAX_AGE = 25  # EHC plans cover 0 to 25: 25 itself is out of range

@@ -1,0 +1,1 @@
+"""The `intake` command, one module per group of subcommands."""

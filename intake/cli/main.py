@@ -1,0 +1,58 @@
+"""The `intake` command: parses arguments, loads settings, runs one command, sets the exit status.
+
+Exit status 0 on success, 1 on a handled failure (with a one-line reason on stderr), 2 on a usage
+error (argparse's own). Listing commands take `--json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from intake.cli import advice as cli_advice
+from intake.cli import demo
+from intake.cli import forms as cli_forms
+from intake.cli import records as cli_records
+from intake.cli import remind as cli_remind
+from intake.errors import CommandFailed
+from intake.settings import SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intake",
+        description="EHC needs assessment requests and advice by email and fillable PDF.",
+        epilog="Settings come from INTAKE_* environment variables, then ./intake.toml, then "
+        "defaults (see README.md).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cli_forms.add_commands(commands)
+    cli_records.add_commands(commands)
+    cli_advice.add_commands(commands)
+    cli_remind.add_commands(commands)
+    demo.add_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.settings = load_settings()
+        return args.run(args)
+    except SettingsError as exc:
+        print(f"intake: setting {exc}", file=sys.stderr)
+        return 1
+    except CommandFailed as exc:
+        print(f"intake: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("intake: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

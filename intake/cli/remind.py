@@ -1,0 +1,53 @@
+"""`intake remind [--today DATE] [--dry-run] [--json]`: the scheduled reminder run, by hand.
+
+It runs exactly what the scheduler runs, for any date (default: today in the configured time
+zone). `--json` prints one object per reminder queued (or, with `--dry-run`, that would be);
+a summary line goes to stderr. Running it twice for one day queues nothing the second time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from intake.cli.args import iso_date
+from intake.reminders.run import ReminderReport, run_reminders
+from intake.services import open_services
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("remind", help="queue the advice reminders and deadline warnings due")
+    p.add_argument("--today", type=iso_date, help="the day to run for (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be queued; queue none")
+    p.add_argument("--json", action="store_true", help="print one JSON object per reminder")
+    p.set_defaults(run=run_remind)
+
+
+def run_remind(args: argparse.Namespace) -> int:
+    services = open_services(args.settings)
+    try:
+        report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
+        items = report.items  # read from the store while it is open
+    finally:
+        services.close()
+    for item in items:
+        if args.json:
+            print(json.dumps(item.as_json()))
+        else:
+            subject = item.advice_reference or item.milestone
+            print(f"{item.kind}\t{item.case_reference}\t{subject}\t{item.recipient_domain}")
+    print(summary(report), file=sys.stderr)
+    return 0
+
+
+def summary(report: ReminderReport) -> str:
+    day = report.today.isoformat()
+    if not report.working_day:
+        return f"remind {day}: not a working day, nothing queued"
+    verb = "would queue" if report.dry_run else "queued"
+    return (
+        f"remind {day}: {verb} {report.advice_count} advice reminder(s) and "
+        f"{len(report.deadline_warnings)} deadline warning(s); "
+        f"{report.already_sent} already sent"
+    )

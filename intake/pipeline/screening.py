@@ -1,0 +1,348 @@
+"""Screen a parsed message before routing: automatic mail is ignored and never answered; mail that
+is too big, too deeply nested or carries refused file types is rejected. Every check runs, and
+each hit or miss is kept so the verdict can be explained afterwards from the message row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+from intake.parse.message import ParsedMessage
+
+Verdict = Literal["pass", "ignore", "reject"]
+
+MIB = 1024 * 1024
+
+REFUSED_EXTENSIONS = frozenset(
+    ".exe .bat .js .vbs .scr .cmd .ps1 .jar .msi .com .pif .hta .wsf .vbe .jse .lnk"
+    " .docm .xlsm .pptm .dotm .xltm".split()
+)
+REFUSED_TYPES = frozenset(
+    (
+        "application/x-msdownload",
+        "application/x-dosexec",
+        "application/x-msdos-program",
+        "application/x-ms-installer",
+        "application/x-msi",
+        "application/java-archive",
+        "application/vnd.ms-word.document.macroenabled.12",
+        "application/vnd.ms-excel.sheet.macroenabled.12",
+    )
+)
+
+
+@dataclass(frozen=True)
+class ScreenLimits:
+    """Bounds and identity for screening; `own_marker` is this instance's X-EHCP-Intake value."""
+
+    max_bytes: int = 25 * MIB
+    max_parts: int = 100
+    max_attachments: int = 30
+    max_depth: int = 10
+    own_marker: str | None = None
+    intake_address: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreenHit:
+    """A check that matched: its name, the reason code and what it saw."""
+
+    check: str
+    code: str
+    detail: str
+
+
+class Decision(TypedDict):
+    """One check's outcome as stored on the inbound message row."""
+
+    check: str
+    hit: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The verdict, the hits behind it, and every check's decision in table order."""
+
+    verdict: Verdict
+    reasons: list[ScreenHit]
+    decisions: list[Decision]
+
+
+CheckTest = Callable[[ParsedMessage, int, ScreenLimits], "str | None"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named screening check: `test` returns what it saw when it matches, else None."""
+
+    name: str
+    description: str
+    verdict: Verdict
+    code: str
+    test: CheckTest
+
+
+# Ignore checks: automatic mail. Answering it could start a mail loop (RFC 3834 section 2).
+
+
+def _auto_submitted(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    value = parsed.auto_submitted
+    if value is None or value.split(";")[0].strip().lower() == "no":
+        return None
+    return f"Auto-Submitted: {value}"
+
+
+REPORT_BODY_TYPES = frozenset(
+    ("message/delivery-status", "message/disposition-notification", "message/feedback-report")
+)
+
+
+def _delivery_report(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.content_type == "multipart/report":
+        return f"multipart/report; report-type={parsed.report_type or 'missing'}"
+    # Some mail systems send the machine-readable report alone, without the multipart wrapper.
+    return parsed.content_type if parsed.content_type in REPORT_BODY_TYPES else None
+
+
+def _daemon_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    local = (parsed.from_address or "").rpartition("@")[0] or (parsed.from_address or "")
+    if local in ("mailer-daemon", "postmaster"):
+        return f"From: {parsed.from_address}"
+    if parsed.failed_recipients:
+        return f"X-Failed-Recipients: {parsed.failed_recipients}"
+    return None
+
+
+def _precedence(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    value = (parsed.precedence or "").strip().lower()
+    return f"Precedence: {value}" if value in ("bulk", "list", "junk", "auto_reply") else None
+
+
+def _mailing_list(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.list_id:
+        return f"List-Id: {parsed.list_id}"
+    if parsed.list_unsubscribe:
+        return "List-Unsubscribe present"
+    return None
+
+
+_AUTOMATIC_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|abwesenheit)",
+    re.IGNORECASE,
+)
+_NEGATIVE = ("", "no", "false", "0")
+
+
+def _auto_reply(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    headers = parsed.autoreply_headers
+    for name, value in headers.items():
+        if name != "X-Auto-Response-Suppress" and value.strip().lower() not in _NEGATIVE:
+            return f"{name}: {value}"
+    # A subject alone is not enough: a person may well write "Re: Automatic reply ...". Exchange
+    # marks its out-of-office replies with X-Auto-Response-Suppress, which makes two signs.
+    if "X-Auto-Response-Suppress" in headers and _AUTOMATIC_SUBJECT.match(parsed.subject):
+        return f"Subject: {parsed.subject[:80]} with X-Auto-Response-Suppress"
+    return None
+
+
+def _null_return_path(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.return_path is None:
+        return None
+    return "Return-Path: <>" if "".join(parsed.return_path.split()) in ("<>", "") else None
+
+
+def _base_address(address: str) -> str:
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _own_mail(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if limits.own_marker and parsed.own_marker == limits.own_marker:
+        return f"X-EHCP-Intake: {parsed.own_marker}"
+    if limits.intake_address and parsed.from_address:
+        if _base_address(parsed.from_address) == _base_address(limits.intake_address):
+            return f"From is our intake address {parsed.from_address}"
+    return None
+
+
+# Reject checks: mail we will not read, answered with the reason.
+
+
+def _unreadable(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    return None if parsed.readable else "; ".join(parsed.defects) or "unparseable"
+
+
+def _no_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.from_address and "@" in parsed.from_address:
+        return None
+    return f"From: {parsed.from_address}" if parsed.from_address else "no From address"
+
+
+def _max_size(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if raw_size <= limits.max_bytes:
+        return None
+    return f"{raw_size} bytes, limit {limits.max_bytes}"
+
+
+def _max_parts(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.part_count <= limits.max_parts:
+        return None
+    return f"{parsed.part_count} parts, limit {limits.max_parts}"
+
+
+def _max_attachments(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    count = len(parsed.attachments)
+    return None if count <= limits.max_attachments else f"{count}, limit {limits.max_attachments}"
+
+
+def _max_depth(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    if parsed.depth <= limits.max_depth:
+        return None
+    return f"nested {parsed.depth} deep, limit {limits.max_depth}"
+
+
+def _refused_types(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+    refused = [
+        attachment.filename
+        for attachment in parsed.attachments
+        if attachment.content_type in REFUSED_TYPES
+        # Windows ignores trailing dots and spaces, so "run.exe." still runs.
+        or "." + attachment.filename.lower().rstrip(". ").rpartition(".")[2] in REFUSED_EXTENSIONS
+    ]
+    return ", ".join(refused) if refused else None
+
+
+IGNORED = "ignored, never answered"
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "auto-submitted",
+        f"RFC 3834 Auto-Submitted with any value but 'no': {IGNORED}",
+        "ignore",
+        "auto-submitted",
+        _auto_submitted,
+    ),
+    Check(
+        "delivery-report",
+        f"A bounce or other report (multipart/report, e.g. delivery-status): {IGNORED}",
+        "ignore",
+        "delivery-report",
+        _delivery_report,
+    ),
+    Check(
+        "daemon-sender",
+        f"From MAILER-DAEMON or postmaster, or X-Failed-Recipients: a bounce, {IGNORED}",
+        "ignore",
+        "daemon-sender",
+        _daemon_sender,
+    ),
+    Check(
+        "precedence",
+        f"Precedence bulk, list, junk or auto_reply: {IGNORED}",
+        "ignore",
+        "precedence-bulk",
+        _precedence,
+    ),
+    Check(
+        "mailing-list",
+        f"List-Id or List-Unsubscribe: mailing-list mail, {IGNORED}",
+        "ignore",
+        "mailing-list",
+        _mailing_list,
+    ),
+    Check(
+        "auto-reply",
+        f"Vacation-program headers (X-Autoreply, X-Autorespond...): {IGNORED}",
+        "ignore",
+        "auto-reply",
+        _auto_reply,
+    ),
+    Check(
+        "null-return-path",
+        f"Return-Path <>: sent by a mail system, {IGNORED}",
+        "ignore",
+        "null-return-path",
+        _null_return_path,
+    ),
+    Check(
+        "own-mail",
+        f"Our own mail coming back (our X-EHCP-Intake marker or From our address): {IGNORED}",
+        "ignore",
+        "own-mail",
+        _own_mail,
+    ),
+    Check(
+        "unreadable",
+        "Bytes that do not parse as a message at all: rejected",
+        "reject",
+        "message-unreadable",
+        _unreadable,
+    ),
+    Check(
+        "no-sender",
+        "No usable From address, so no one to verify or answer: rejected",
+        "reject",
+        "sender-missing",
+        _no_sender,
+    ),
+    Check(
+        "max-size",
+        "Message larger than max_bytes: rejected",
+        "reject",
+        "message-too-large",
+        _max_size,
+    ),
+    Check(
+        "max-parts",
+        "More MIME parts than max_parts: rejected",
+        "reject",
+        "too-many-parts",
+        _max_parts,
+    ),
+    Check(
+        "max-attachments",
+        "More attachments than max_attachments: rejected",
+        "reject",
+        "too-many-attachments",
+        _max_attachments,
+    ),
+    Check(
+        "max-depth",
+        "Parts or forwarded messages nested deeper than max_depth: rejected",
+        "reject",
+        "nesting-too-deep",
+        _max_depth,
+    ),
+    Check(
+        "refused-type",
+        "Executables, scripts or macro documents attached: rejected",
+        "reject",
+        "attachment-type-refused",
+        _refused_types,
+    ),
+)
+
+
+def screen(
+    parsed: ParsedMessage,
+    raw_size: int,
+    limits: ScreenLimits | None = None,
+    checks: tuple[Check, ...] = CHECKS,
+) -> Screening:
+    """Run every check in table order. Ignore wins over reject: automatic mail is never answered,
+    not even with a rejection, or two robots could mail each other forever."""
+    limits = limits or ScreenLimits()
+    reasons: list[ScreenHit] = []
+    decisions: list[Decision] = []
+    for check in checks:
+        detail = check.test(parsed, raw_size, limits)
+        decisions.append(Decision(check=check.name, hit=detail is not None, detail=detail or ""))
+        if detail is not None:
+            reasons.append(ScreenHit(check.name, check.code, detail))
+    verdicts = {check.verdict for check in checks if check.name in {r.check for r in reasons}}
+    verdict: Verdict = "ignore" if "ignore" in verdicts else "reject" if verdicts else "pass"
+    return Screening(verdict, reasons, decisions)
