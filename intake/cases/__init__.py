@@ -1,1 +1,3 @@
-"""Cases and the people on them: accounts, requests and advice recorded, the statutory timeline, progress mail."""
+"""Cases and the people on them: accounts, requests and advice recorded, the statutory timeline,
+progress mail.
+"""

@@ -1,8 +1,8 @@
 """Moving a case along its timeline and recording exceptions, each as an immutable event.
 
-A move is checked against the tables in `intake.cases.timeline`; a refused move is an ordinary outcome
-(a `Refusal` with a code and one line of text), never an exception. An accepted move writes the
-stage event, updates `Case.stage` and queues the progress emails, all in the caller's
+A move is checked against the tables in `intake.cases.timeline`; a refused move is an ordinary
+outcome (a `Refusal` with a code and one line of text), never an exception. An accepted move writes
+the stage event, updates `Case.stage` and queues the progress emails, all in the caller's
 transaction, so that the mail goes if and only if the move happened.
 """
 

@@ -1,1 +1,3 @@
-"""Parsing raw mail into a ParsedMessage: headers, MIME parts, attachments, the fresh text of a reply."""
+"""Parsing raw mail into a ParsedMessage: headers, MIME parts, attachments, the fresh text of a
+reply.
+"""

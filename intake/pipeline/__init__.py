@@ -1,1 +1,3 @@
-"""The processing pipeline: screen, route and handle each captured message, ending it with one final status."""
+"""The processing pipeline: screen, route and handle each captured message, ending it with one final
+status.
+"""

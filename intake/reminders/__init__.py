@@ -1,1 +1,3 @@
-"""The daily run: advice reminders to professionals and the deadline watch for caseworkers, on working days."""
+"""The daily run: advice reminders to professionals and the deadline watch for caseworkers, on
+working days.
+"""

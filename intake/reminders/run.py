@@ -1,14 +1,13 @@
 """The daily reminder run: reminders to professionals whose advice is due or overdue, and the
 deadline watch that warns caseworkers of statutory dates at risk.
 
-An open advice request gets a reminder 14 days before its due date, 3 days before, on the day,
-and once it is overdue (`overdue-1` the day after, then weekly). Reminders go out on working days
-only (`intake.reminders.working_days`: Monday to Friday in the configured time zone, less the bank holidays
-of England and Wales and `INTAKE_CLOSED_DAYS`): a threshold falling on a weekend or holiday waits
-for the next working day, and a run on such a day queues nothing. A run after missed days
-sends each request only its most recent threshold, never a burst of old ones.
-`intake queue` shows overdue advice from the requests themselves
-(`intake.cases.case_view.overdue_advice_rows`).
+An open advice request gets a reminder 14 days before its due date, 3 days before, on the day, and
+once it is overdue (`overdue-1` the day after, then weekly). Reminders go out on working days only
+(`intake.reminders.working_days`: Monday to Friday in the configured time zone, less the bank
+holidays of England and Wales and `INTAKE_CLOSED_DAYS`): a threshold falling on a weekend or holiday
+waits for the next working day, and a run on such a day queues nothing. A run after missed days
+sends each request only its most recent threshold, never a burst of old ones. `intake queue` shows
+overdue advice from the requests themselves (`intake.cases.case_view.overdue_advice_rows`).
 
 The deadline watch warns the caseworkers once per case and statutory milestone, when the
 milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).

@@ -3,8 +3,8 @@ the configured time zone.
 
 Several `intake serve` processes may share one PostgreSQL database; each runs a scheduler, and
 the one that takes a session advisory lock leads that day's run while the others skip it. The
-unique keys the reminders are claimed by (`intake.reminders.run`) would keep a reminder single anyway:
-the lock only saves work.
+unique keys the reminders are claimed by (`intake.reminders.run`) would keep a reminder single
+anyway: the lock only saves work.
 On SQLite there is one process, and BEGIN IMMEDIATE serialises writers besides.
 """
 
