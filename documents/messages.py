@@ -1,8 +1,9 @@
 """Turn a `Rejection` into one sentence a professional understands, naming the question by label.
 
-The sentences live in `rejections.toml` (prose in one data file, not in code); this module only
-chooses one and fills its placeholders. It never raises on a rejection: an unknown code gets a
-general sentence with the code, a missing value leaves its placeholder blank.
+The sentences live in `templates/reasons.toml`, with every other sentence a person reads (prose in
+data files, not in code; the `templates` package is data only, so documents still imports no code of
+ours); this module only chooses one and fills its placeholders. It never raises on a rejection: an
+unknown code gets a general sentence with the code, a missing value leaves its placeholder blank.
 """
 
 from __future__ import annotations
@@ -26,23 +27,25 @@ _ROW_FIELD = re.compile(r"(?P<group>\w+)\[(?P<row>\d+)\]\.(?P<field>\w+)")
 
 @dataclass(frozen=True)
 class RejectionTexts:
-    """rejections.toml: a sentence per code and per required-because rule, and the fallbacks."""
+    """templates/reasons.toml: a sentence per code and per required-because rule, fallbacks."""
 
     by_code: Mapping[str, str]
     by_rule: Mapping[str, str]
+    by_unreadable_outcome: Mapping[str, str]
     unknown: str
     whole_form: str
 
 
 @cache
 def rejection_texts() -> RejectionTexts:
-    """rejections.toml, read once."""
-    source = resources.files(__package__).joinpath("rejections.toml").read_text(encoding="utf-8")
+    """templates/reasons.toml, read once."""
+    source = resources.files("templates").joinpath("reasons.toml").read_text(encoding="utf-8")
     data = tomllib.loads(source)
     fallback = data.get("fallback", {})
     return RejectionTexts(
         by_code={code: text for code, text in data.items() if isinstance(text, str)},
         by_rule=dict(data.get("because", {})),
+        by_unreadable_outcome=dict(data.get("unreadable-pdf", {})),
         unknown=fallback.get("unknown", "There is a problem with {label} (reference: {code})."),
         whole_form=fallback.get("whole-form", "the form"),
     )
@@ -64,6 +67,8 @@ def _template(rejection: Rejection, texts: RejectionTexts) -> str:
     code, params = rejection.code, rejection.params
     if code == "required-because" and params.get("rule") in texts.by_rule:
         return texts.by_rule[params["rule"]]
+    if code == "pdf-unreadable" and params.get("outcome") in texts.by_unreadable_outcome:
+        return texts.by_unreadable_outcome[params["outcome"]]
     if code == "number-out-of-range":
         # A field with only one bound cannot say "between".
         if params.get("minimum") is None and params.get("maximum") is not None:

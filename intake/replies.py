@@ -22,6 +22,7 @@ from documents import (
     render_form,
 )
 from intake.cases.accounts import known_about
+from intake.reasons import Reason, worded
 from intake.services import Services
 from notifier import Attachment, compose_email, enqueue
 from store import Professional
@@ -97,15 +98,20 @@ def send_request_form(
     session: Session,
     professional: Professional,
     thread: Thread,
-    lead: str,
+    reasons: Sequence[Reason] = (),
 ) -> None:
+    """A fresh personal request form; `reasons` say why it is sent (none: it was asked for)."""
     token, pdf = personal_request_form(services, professional)
     send_reply(
         services,
         session,
         "request_form",
         thread,
-        {"name": professional.name, "lead": lead, "form_title": get_form("request").title},
+        {
+            "name": professional.name,
+            "reasons": worded(reasons),
+            "form_title": get_form("request").title,
+        },
         attachments=[pdf],
         token=token,
         auto_submitted="auto-generated" if thread.inbound_id is None else "auto-replied",

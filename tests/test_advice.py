@@ -45,6 +45,7 @@ from test_cli import initialised_home, run
 from documents import check_pdf, get_form, issue_token, pdf_values, render_form
 from documents.forms.advice_example import ADVICE_EXAMPLE
 from intake.cases.accounts import add_professional
+from intake.cases.advice_records import record_problems
 from intake.cases.advice_requests import (
     ADVICE_TYPES,
     find_advice_request,
@@ -55,7 +56,6 @@ from intake.cases.advice_requests import (
 )
 from intake.cases.case_view import queue_rows
 from intake.errors import CommandFailed
-from intake.pipeline.advice_reply import record_problems
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import plus_address

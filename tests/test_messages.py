@@ -1,7 +1,8 @@
-"""Rejection sentences: every code the code base can produce has one, and each reads as plain words.
+"""Reason sentences: every code the code base can produce has one, and each reads as plain words.
 
-The codes are found by reading the source of `documents/` with `ast`, so a new rejection without
-a sentence fails here rather than in a professional's inbox.
+The codes are found by reading the source of `documents/` and `intake/` with `ast` (rejections,
+reasons, screening checks, token verdicts, reader outcomes), so a new reason without a sentence
+in `templates/reasons.toml` fails here rather than in a professional's inbox.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from documents.check import NOT_OUR_FORM
 from documents.forms.registration import REGISTRATION
 from documents.messages import describe, question_label, rejection_texts
+from documents.pdf.reader import ReadOutcome
 from documents.schema import Field, FieldType, FormDefinition, Group, Rejection, step
 
 DOCUMENTS_SOURCE = Path(__file__).resolve().parent.parent / "documents"
 INTAKE_SOURCE = DOCUMENTS_SOURCE.parent / "intake"
 
 # Calls whose argument at this position is a rejection code.
-_CODE_ARGUMENT = {"Rejection": 0, "reject": 0, "at_least_one_answered": 3}
+_CODE_ARGUMENT = {
+    "Rejection": 0,
+    "reject": 0,
+    "at_least_one_answered": 3,
+    "reason": 0,
+    "Reason": 0,
+    # Check(name, description, verdict, code, test): a screening check's reason code.
+    "Check": 3,
+}
 
 # Every placeholder a sentence may use; describe() fills each of them from a rejection.
 KNOWN_PLACEHOLDERS = {
@@ -45,7 +56,7 @@ KNOWN_PLACEHOLDERS = {
     "fields",
     "area",
     "organisation_type",
-    # Advice record checks (intake.pipeline.advice_reply).
+    # Advice record checks (intake.cases.advice_records).
     "status",
     "expected",
     "sent_on",
@@ -56,9 +67,33 @@ KNOWN_PLACEHOLDERS = {
 def _string(node: ast.AST | None) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
+    # reason(f"token-{token.reason}"): a family of codes, one per token verdict.
+    if isinstance(node, ast.JoinedStr) and _joined_prefix(node) == "token-":
+        return [f"token-{verdict}" for verdict in token_verdicts()]
     if isinstance(node, ast.IfExp):
         return _string(node.body) + _string(node.orelse)
     return []
+
+
+def _joined_prefix(node: ast.JoinedStr) -> str:
+    first = node.values[0] if node.values else None
+    return first.value if isinstance(first, ast.Constant) else ""
+
+
+def token_verdicts() -> set[str]:
+    """The reasons a token is not valid: TokenCheck(False, "reason", ...) in documents/."""
+    verdicts = set()
+    for path in DOCUMENTS_SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and _callee_name(node) == "TokenCheck"
+                and len(node.args) > 1
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value is False
+            ):
+                verdicts.update(_string(node.args[1]))
+    return verdicts
 
 
 def _callee_name(call: ast.Call) -> str | None:
@@ -166,7 +201,32 @@ rules = (at_least_one_answered("r", 4, ("a", "b"), "a-rule-code", "desc"),)
 
 @pytest.mark.parametrize("code", ALL_CODES)
 def test_every_code_in_the_source_has_a_sentence(code: str) -> None:
-    assert code in rejection_texts().by_code, f"add {code} to documents/rejections.toml"
+    assert code in rejection_texts().by_code, f"add {code} to templates/reasons.toml"
+
+
+def test_the_scan_finds_reasons_screening_and_token_codes() -> None:
+    assert {"documents-added", "nesting-too-deep", "auto-submitted", "token-expired"} <= set(
+        ALL_CODES
+    )
+    assert {"missing", "malformed", "bad-signature", "expired", "wrong-form"} <= token_verdicts()
+
+
+@pytest.mark.parametrize(
+    "outcome", [*(o.value for o in ReadOutcome if o.value != "ok"), NOT_OUR_FORM]
+)
+def test_every_unreadable_pdf_outcome_has_its_own_sentence(outcome: str) -> None:
+    assert outcome in rejection_texts().by_unreadable_outcome
+    sentence = describe(
+        Rejection("pdf-unreadable", None, None, {"file": "a.pdf", "outcome": outcome})
+    )
+    assert "a.pdf" in sentence
+
+
+def test_no_sentence_for_a_person_quotes_what_a_check_measured() -> None:
+    # `detail` is the technical finding ("nested 12 deep, limit 10"): it stays on the row.
+    texts = rejection_texts()
+    for sentence in [*texts.by_code.values(), *texts.by_unreadable_outcome.values()]:
+        assert "{detail}" not in sentence, sentence
 
 
 def _all_sentences() -> list[str]:

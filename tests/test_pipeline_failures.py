@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.cases.case_view import queue_rows
-from intake.pipeline.process import outcome_of, process_all
+from intake.outcomes import outcome_of
+from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
 from store import (

@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 
 from documents import check_pdf, get_form, pdf_values, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.pipeline.process import outcome_of, process_all
+from intake.outcomes import outcome_of
+from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form, plus_address
 from store import (

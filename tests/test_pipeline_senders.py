@@ -249,16 +249,21 @@ def test_mail_to_the_plus_address_without_a_form_gets_that_form_back(services, s
     assert reply["Reply-To"] == address
 
 
+# What each reply says: in words for the professional, never the reader's technical finding.
 UNREADABLE = {
-    "encrypted": (hostile_pdfs.encrypted("user-secret"), "encrypted"),
-    "flattened": (hostile_pdfs.flattened(), "no-fields"),
-    "not-a-pdf": (hostile_pdfs.NOT_PDFS["text"], "not-pdf"),
+    "encrypted": (
+        hostile_pdfs.encrypted("user-secret"),
+        "encrypted",
+        "is protected with a password",
+    ),
+    "flattened": (hostile_pdfs.flattened(), "no-fields", "has no form fields left"),
+    "not-a-pdf": (hostile_pdfs.NOT_PDFS["text"], "not-pdf", "is not a PDF file"),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(UNREADABLE))
 def test_an_unreadable_pdf_is_rejected_with_what_was_wrong(services, senco, kind):
-    data, outcome = UNREADABLE[kind]
+    data, outcome, words = UNREADABLE[kind]
 
     message = deliver(
         services, reply_with_pdf("completed-form.pdf", data=data, headers={"From": SENCO})
@@ -273,10 +278,9 @@ def test_an_unreadable_pdf_is_rejected_with_what_was_wrong(services, senco, kind
     assert nothing_recorded(services)
     row, reply = the_reply(services, message)
     assert row.kind == "request_form"
-    text = body_texts(reply)[0]
-    assert f"We could not read the attached “completed-form.pdf”: {reason['params']['detail']}" in (
-        " ".join(text.split())
-    )
+    text = " ".join(body_texts(reply)[0].split())
+    assert f"The attached “completed-form.pdf” {words}" in text
+    assert reason["params"]["detail"] not in text
     assert "request-form.pdf" in attached_files(reply)
 
 
@@ -337,4 +341,7 @@ def test_an_oversize_message_is_rejected_with_the_limit(services, senco):
     assert nothing_recorded(services)
     row, reply = the_reply(services, message)
     assert row.kind == "not_accepted"
-    assert f"{len(raw)} bytes, limit 50000" in body_texts(reply)[0]
+    # What the check measured is for the caseworker; the professional reads what to do.
+    text = body_texts(reply)[0]
+    assert "bytes" not in text and "50000" not in text and "limit" not in text
+    assert "too large" in text

@@ -188,7 +188,7 @@ def test_status_answers_the_requester_and_an_advice_giver_with_the_timeline(
     assert move(services, reference, S.REQUEST_ACKNOWLEDGED, 3).done
     for asker in (REQUESTER, ADVISER):
         reasons, message = ask_status(services, asker, reference.lower())
-        assert [(r["code"], r["params"]) for r in reasons] == [
+        assert [(r.code, dict(r.params)) for r in reasons] == [
             ("status-sent", {"reference": reference})
         ]
         assert message["Subject"] == f'Status: {reference} is at "Acknowledged"'
@@ -213,7 +213,7 @@ def test_status_refuses_anyone_else_without_saying_whether_the_case_exists(
         (HEALTH, reference),  # asked once, the request withdrawn: no longer on the case
     ]:
         reasons, message = ask_status(services, sender, asked)
-        assert [r["code"] for r in reasons] == ["status-not-shared"]
+        assert [r.code for r in reasons] == ["status-not-shared"]
         assert message["Subject"] == "Your status request"
         answers[(sender, asked)] = body_texts(message)[0].replace(asked, "REF")
         assert "Request received" not in answers[(sender, asked)]
@@ -231,13 +231,13 @@ def test_a_bare_status_reply_to_our_email_gets_the_timeline_of_that_case(
     reasons, message = ask_status(
         services, REQUESTER, "", references=("<unrelated@x>", progress_row.message_id)
     )
-    assert [r["params"]["reference"] for r in reasons] == [second]
+    assert [r.params["reference"] for r in reasons] == [second]
     assert second in message["Subject"] and first not in message["Subject"]
     # A reply to our email by someone not on the case learns nothing, not even the reference.
     reasons, message = ask_status(
         services, "other.senco@school2.example.org", "", references=(progress_row.message_id,)
     )
-    assert reasons[0]["code"] == "status-not-shared"
+    assert reasons[0].code == "status-not-shared"
     assert second not in body_texts(message)[0]
 
 

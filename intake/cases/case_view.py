@@ -15,7 +15,7 @@ from intake.cases.timeline import (
     stage_code,
     stage_name,
 )
-from intake.pipeline.process import outcome_of
+from intake.outcomes import outcome_of
 from intake.services import Services
 from notifier import RATE_LIMITED_ACTION
 from store import (

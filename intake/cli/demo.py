@@ -93,9 +93,7 @@ def tell_the_story(services: Services, out: Path) -> None:
     say("\n2. The service emails her the request form, her work details already filled in.")
     with services.db.session() as session:
         thread = Thread(senco.email, None, (), None)
-        send_request_form(
-            services, session, senco, thread, "Here is the form to request an EHC needs assessment."
-        )
+        send_request_form(services, session, senco, thread)
     services.wake_sender()
     form_email = _next_email(sent, 1)
     pdf = _attachment(form_email, ".pdf")

@@ -19,7 +19,8 @@ from intake.cases.accounts import add_professional, professional_summary
 from intake.cases.case_view import case_document, queue_rows
 from intake.cli.cases import add_case_commands
 from intake.errors import CommandFailed
-from intake.pipeline.process import outcome_of, process_all
+from intake.outcomes import outcome_of
+from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from intake.services import open_services

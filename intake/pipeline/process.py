@@ -9,21 +9,14 @@ message `failed` for a bounded retry; one bad message never blocks the others.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
-
-from documents import FORMS, Rejection, describe
 from intake.parse.message import parse_message
-from intake.pipeline.handlers import Context, handle_route
-from intake.pipeline.routing import route
+from intake.pipeline.context import Context
+from intake.pipeline.routes import route_and_handle
 from intake.pipeline.screening import screen
-from intake.reasons import reason
 from intake.replies import Thread
 from intake.services import Services
 from store import (
-    Case,
     InboundMessage,
     InboundStatus,
     claim_inbound,
@@ -31,34 +24,6 @@ from store import (
 )
 
 logger = logging.getLogger("intake.pipeline")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one message, as `intake ingest --json` prints it."""
-
-    inbound_id: int
-    message_id: str | None
-    status: str
-    reference: str | None
-    reasons: list[dict[str, Any]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "inbound_id": self.inbound_id,
-            "message_id": self.message_id,
-            "status": self.status,
-            "reference": self.reference,
-            "reasons": [
-                {
-                    "code": r["code"],
-                    "step": r.get("step"),
-                    "field": r.get("field"),
-                    "message": r.get("message", ""),
-                }
-                for r in self.reasons
-            ],
-        }
 
 
 def process_pending(services: Services, limit: int = 20) -> int:
@@ -104,37 +69,9 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     )
     ctx = Context(services, session, message, parsed, thread)
     if screening.verdict == "ignore":
-        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
-        ctx.finish(InboundStatus.IGNORED, hits, decisions=decisions)
+        ctx.finish(InboundStatus.IGNORED, screening.reasons, decisions=decisions)
         return
     if screening.verdict == "reject":
-        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
-        ctx.refuse(hits, decisions)
+        ctx.refuse(screening.reasons, decisions)
         return
-    found = route(services, session, parsed, message.envelope_to or [])
-    decisions.append({"check": "route", "hit": True, "detail": found.name})
-    handle_route(ctx, found, decisions)
-
-
-def outcome_of(services: Services, inbound_id: int) -> Outcome:
-    """The recorded outcome of a message, reasons worded for a person."""
-    with services.db.session() as session:
-        message = session.get(InboundMessage, inbound_id)
-        reference = None
-        if message.case_id:
-            reference = session.scalar(select(Case.reference).where(Case.id == message.case_id))
-        reasons = [
-            {**r, "message": describe(_as_rejection(r), _form_of(r))} for r in message.reasons or []
-        ]
-        if message.status in (InboundStatus.FAILED, InboundStatus.PARKED) and message.last_error:
-            reasons.append({"code": "processing-failed", "message": message.last_error})
-        parsed_id = message.message_key if not message.message_key.startswith("sha256:") else None
-        return Outcome(message.id, parsed_id, str(message.status), reference, reasons)
-
-
-def _as_rejection(r: dict[str, Any]) -> Rejection:
-    return Rejection(r["code"], r.get("step"), r.get("field"), r.get("params") or {})
-
-
-def _form_of(r: dict[str, Any]):
-    return FORMS.get(r.get("form") or "")
+    route_and_handle(ctx, message.envelope_to or [], decisions)

@@ -1,23 +1,19 @@
-"""Routing: which form, case or person a message answers. An ordered, first-match table:
-
-form-token               a PDF of ours is attached: its signed token says what it answers
-plus-address             sent to intake+TOKEN@...: a reply to a personal form, without it
-our-thread               References name one of our emails: a reply to us, without a form
-registered-professional  from an account's address, with no form of ours
-unknown-sender           anyone else (the catch-all)
+"""Routing: which form, case or person a message answers. The matchers of the routing table
+(`intake.pipeline.routes`), each looking at a message one way and returning a `Match` or None.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import FormCheck, TokenCheck, check_pdf, verify_token
 from intake.cases.accounts import find_professional
+from intake.cases.progress import status_request
 from intake.parse.message import Attachment, ParsedMessage
 from intake.services import Services
 from store import OutboxMessage, Professional
@@ -26,7 +22,9 @@ _PLUS_TOKEN = re.compile(r"\+([a-z2-7]{36})@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Route:
+class Match:
+    """What a matcher found: the route's name and whatever it learnt on the way."""
+
     name: str
     sender: Professional | None
     form: FormCheck | None = None
@@ -36,6 +34,8 @@ class Route:
     thread_email: OutboxMessage | None = None
     # PDFs that were attached but are not readable forms of ours, with what each turned out to be.
     unreadable: list[tuple[Attachment, FormCheck]] = field(default_factory=list)
+    # For a STATUS command: the reference asked about (may be empty).
+    asked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,23 +48,23 @@ class RoutingInput:
     checks: list[tuple[Attachment, FormCheck]]
 
 
-def by_form_token(given: RoutingInput) -> Route | None:
+def by_form_token(given: RoutingInput) -> Match | None:
     for pdf, check in given.checks:
         if check.readable:
-            return Route("form-token", given.sender, check, pdf, check.token_text, check.token)
+            return Match("form-token", given.sender, check, pdf, check.token_text, check.token)
     return None
 
 
-def by_plus_address(given: RoutingInput) -> Route | None:
+def by_plus_address(given: RoutingInput) -> Match | None:
     for address in [*given.envelope_to, *given.parsed.to, *given.parsed.cc]:
         if m := _PLUS_TOKEN.search(address):
             token = m.group(1).lower()
             verdict = verify_token(given.services.key, token, today=given.services.today())
-            return Route("plus-address", given.sender, token=token, token_check=verdict)
+            return Match("plus-address", given.sender, token=token, token_check=verdict)
     return None
 
 
-def by_our_thread(given: RoutingInput) -> Route | None:
+def by_our_thread(given: RoutingInput) -> Match | None:
     ids = [given.parsed.in_reply_to, *given.parsed.references]
     wanted = [f"<{i}>" if not i.startswith("<") else i for i in ids if i]
     if not wanted:
@@ -72,29 +72,31 @@ def by_our_thread(given: RoutingInput) -> Route | None:
     email = given.session.scalar(
         select(OutboxMessage).where(OutboxMessage.message_id.in_(wanted)).limit(1)
     )
-    return Route("our-thread", given.sender, thread_email=email) if email else None
+    return Match("our-thread", given.sender, thread_email=email) if email else None
 
 
-def by_registered_sender(given: RoutingInput) -> Route | None:
-    return Route("registered-professional", given.sender) if given.sender else None
+def by_status_command(given: RoutingInput) -> Match | None:
+    """STATUS in the subject or first line; the case it names comes from the plus-address or our
+    thread when the reply carries one."""
+    asked = status_request(given.parsed)
+    if asked is None:
+        return None
+    found = by_plus_address(given) or by_our_thread(given) or Match("status", given.sender)
+    return replace(found, name="status", asked=asked)
 
 
-def unknown_sender(given: RoutingInput) -> Route:
-    return Route("unknown-sender", None)
+def by_registered_sender(given: RoutingInput) -> Match | None:
+    return Match("registered-professional", given.sender) if given.sender else None
 
 
-ROUTES: tuple[tuple[str, Callable[[RoutingInput], Route | None]], ...] = (
-    ("form-token", by_form_token),
-    ("plus-address", by_plus_address),
-    ("our-thread", by_our_thread),
-    ("registered-professional", by_registered_sender),
-    ("unknown-sender", unknown_sender),
-)
+def unknown_sender(given: RoutingInput) -> Match:
+    return Match("unknown-sender", None)
 
 
-def route(
+def routing_input(
     services: Services, session: Session, parsed: ParsedMessage, envelope_to: Sequence[str]
-) -> Route:
+) -> RoutingInput:
+    """Everything the matchers look at, with every attached PDF read once."""
     checks = [
         (
             pdf,
@@ -102,17 +104,9 @@ def route(
         )
         for pdf in parsed.pdfs
     ]
-    given = RoutingInput(
-        services,
-        session,
-        parsed,
-        envelope_to,
-        find_professional(session, parsed.from_address),
-        checks,
-    )
-    unreadable = [(pdf, check) for pdf, check in checks if not check.readable]
-    for _name, match in ROUTES:
-        found = match(given)
-        if found is not None:
-            return Route(**{**found.__dict__, "unreadable": unreadable})
-    raise AssertionError("the routing table ends with a catch-all")
+    sender = find_professional(session, parsed.from_address)
+    return RoutingInput(services, session, parsed, envelope_to, sender, checks)
+
+
+def unreadable_pdfs(given: RoutingInput) -> list[tuple[Attachment, FormCheck]]:
+    return [(pdf, check) for pdf, check in given.checks if not check.readable]

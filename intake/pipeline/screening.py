@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
+from intake.reasons import Reason, reason
 
 Verdict = Literal["pass", "ignore", "reject"]
 
@@ -46,15 +47,6 @@ class ScreenLimits:
     intake_address: str | None = None
 
 
-@dataclass(frozen=True)
-class ScreenHit:
-    """A check that matched: its name, the reason code and what it saw."""
-
-    check: str
-    code: str
-    detail: str
-
-
 class Decision(TypedDict):
     """One check's outcome as stored on the inbound message row."""
 
@@ -68,7 +60,7 @@ class Screening:
     """The verdict, the hits behind it, and every check's decision in table order."""
 
     verdict: Verdict
-    reasons: list[ScreenHit]
+    reasons: list[Reason]
     decisions: list[Decision]
 
 
@@ -336,13 +328,14 @@ def screen(
     """Run every check in table order. Ignore wins over reject: automatic mail is never answered,
     not even with a rejection, or two robots could mail each other forever."""
     limits = limits or ScreenLimits()
-    reasons: list[ScreenHit] = []
+    reasons: list[Reason] = []
     decisions: list[Decision] = []
     for check in checks:
         detail = check.test(parsed, raw_size, limits)
         decisions.append(Decision(check=check.name, hit=detail is not None, detail=detail or ""))
         if detail is not None:
-            reasons.append(ScreenHit(check.name, check.code, detail))
-    verdicts = {check.verdict for check in checks if check.name in {r.check for r in reasons}}
+            reasons.append(reason(check.code, check=check.name, detail=detail))
+    hit = {r.params["check"] for r in reasons}
+    verdicts = {check.verdict for check in checks if check.name in hit}
     verdict: Verdict = "ignore" if "ignore" in verdicts else "reject" if verdicts else "pass"
     return Screening(verdict, reasons, decisions)

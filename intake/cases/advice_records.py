@@ -1,50 +1,28 @@
-"""Recording a returned advice form: judged against the records, then kept as a new version of
-the advice with its documents, the case timeline noted and the professional sent a receipt.
+"""Returned advice against the records: the checks that need them (`documents/forms/
+advice_rules.py` lists them) and the advice kept as a new version with its documents.
 
-The pipeline calls `record_advice` for an advice form whose token is valid and whose sender is
-the professional it was issued to. The form's own rules were judged when it was read; the checks
-here need the records (`documents/forms/advice_rules.py` lists them): the advice request the token
-names exists, is still wanted and was sent to this professional, and the form's reference, advice
-type and child's date of birth are those of the request and its case. Every problem is answered
-at once with the professional's own form returned. The same token with the same PDF again is a
-duplicate; a new PDF for advice already received is its next version.
+The advice request the token names must exist, still be wanted and have been sent to this
+professional, and the form's reference, advice type and child's date of birth must be those of
+the request and its case. Every check runs, so the professional hears of every problem at once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from documents import FormDefinition, Rejection, render_receipt
+from documents import FormDefinition, Rejection
 from intake.cases.advice_requests import advice_type_choice
-from intake.cases.request_records import (
-    attachment_problems,
-    find_duplicate,
-    keep_attachments,
-    listed_files,
-)
-from intake.cases.stages import record_event
-from intake.reasons import from_rejection
-from intake.replies import send_reply
-from notifier import Attachment
-from store import (
-    AdviceRequest,
-    AdviceStatus,
-    InboundStatus,
-    Submission,
-    SubmissionKind,
-    TimelineKind,
-)
-
-if TYPE_CHECKING:
-    from intake.pipeline.handlers import Context
-    from intake.pipeline.routing import Route
+from intake.cases.request_records import keep_attachments, listed_files
+from intake.parse.message import Attachment as MailAttachment
+from intake.services import Services
+from store import AdviceRequest, AdviceStatus, InboundMessage, Submission, SubmissionKind
 
 # Advice that will never come: not counted in "advice received: N of M".
 NOT_EXPECTED = (AdviceStatus.COVERED, AdviceStatus.WITHDRAWN)
@@ -133,84 +111,20 @@ def record_problems(
     return [problem for _name, check in RECORD_CHECKS for problem in check(given)]
 
 
-def record_advice(ctx: Context, found: Route) -> None:
-    """Judge, then record or answer, one advice form; ends the message with its final status."""
-    # handlers dispatches to this module, so its names are taken when called, not when loaded.
-    from intake.pipeline.handlers import problems_reply
-
-    check = found.form
-    form, answers, token = check.form, dict(check.validation.answers), check.token
-    session = ctx.session
-    request = session.get(AdviceRequest, token.subject_id)
-    earlier = find_duplicate(session, check.token_text, found.pdf.data)
-    if earlier is not None:
-        ctx.finish_duplicate(earlier)
-        return
-    others = [a for a in ctx.parsed.attachments if a is not found.pdf]
-    problems = [
-        *check.validation.rejections,
-        *record_problems(request, token.professional_id, answers, ctx.received_on()),
-        *attachment_problems(form, answers, others),
-    ]
-    if problems:
-        ctx.finish(
-            InboundStatus.REJECTED,
-            [from_rejection(p, form) for p in problems],
-            case_id=request.case_id if request is not None else None,
-        )
-        problems_reply(ctx, form, check.token_text, answers, problems)
-        return
-    submission = _record(ctx, found, request, form, answers)
-    received, expected = advice_counts(session, request.case_id)
-    detail = {
-        "note": f"advice received: {received} of {expected}",
-        "advice_request": request.reference,
-        "version": submission.version,
-        "received": received,
-        "expected": expected,
-        "inbound_message_id": ctx.message.id,
-    }
-    record_event(
-        session,
-        request.case_id,
-        kind=TimelineKind.NOTE,
-        on=ctx.received_on(),
-        actor=ctx.message.from_address or "unknown",
-        action="advice-received",
-        subject=("advice_request", request.reference),
-        detail=detail,
-    )
-    ctx.finish(InboundStatus.ACCEPTED, case_id=request.case_id, submission_id=submission.id)
-    receipt = render_receipt(
-        form, answers, reference=request.reference, received=ctx.message.received_at
-    )
-    send_reply(
-        ctx.services,
-        session,
-        "advice_received",
-        ctx.thread,
-        {
-            "advice_reference": request.reference,
-            "case_reference": request.case.reference,
-            "version": submission.version,
-            "documents": len(others),
-            "received": received,
-            "expected": expected,
-        },
-        attachments=[Attachment(f"receipt-{request.reference}.pdf", "application/pdf", receipt)],
-        token=check.token_text,
-        case_id=request.case_id,
-    )
-
-
-def _record(
-    ctx: Context,
-    found: Route,
+def record_advice(
+    services: Services,
+    session: Session,
+    message: InboundMessage,
     request: AdviceRequest,
+    *,
     form: FormDefinition,
     answers: dict[str, Any],
+    token: str,
+    pdf: MailAttachment,
+    attachments: Sequence[MailAttachment],
 ) -> Submission:
-    session = ctx.session
+    """Keep returned advice as the request's next version, with its documents; the request is
+    then received."""
     version = (
         session.scalar(
             select(func.max(Submission.version)).where(Submission.advice_request_id == request.id)
@@ -222,21 +136,21 @@ def _record(
         advice_request_id=request.id,
         kind=SubmissionKind.ADVICE,
         version=version,
-        inbound_message_id=ctx.message.id,
-        token=found.form.token_text,
-        pdf_sha256=hashlib.sha256(found.pdf.data).hexdigest(),
+        inbound_message_id=message.id,
+        token=token,
+        pdf_sha256=hashlib.sha256(pdf.data).hexdigest(),
         answers=answers,
     )
     session.add(submission)
     session.flush()
     keep_attachments(
-        ctx.services,
+        services,
         session,
-        ctx.message,
+        message,
         submission,
-        ctx.parsed.attachments,
+        attachments,
         listed_files(form, answers),
-        found.pdf,
+        pdf,
         unlisted_flag="not listed in step 7",
     )
     request.status = AdviceStatus.RECEIVED

@@ -1,0 +1,78 @@
+"""One message being handled: the parts, the transaction, the message row and where replies go,
+with the one way a handler ends a message (`finish`) and the reply to mail screening refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from intake.parse.message import ParsedMessage
+from intake.reasons import Reason, as_rows, reason, worded
+from intake.replies import Thread, send_reply
+from intake.services import Services
+from store import InboundMessage, InboundStatus, Submission
+
+
+@dataclass
+class Context:
+    services: Services
+    session: Session
+    message: InboundMessage
+    parsed: ParsedMessage
+    thread: Thread
+
+    def finish(
+        self,
+        status: InboundStatus,
+        reasons: Sequence[Reason] = (),
+        *,
+        decisions: list[dict[str, Any]] | None = None,
+        case_id: int | None = None,
+        submission_id: int | None = None,
+        duplicate_of: int | None = None,
+    ) -> None:
+        m = self.message
+        m.status = status
+        m.reasons = as_rows(reasons)
+        if decisions is not None:
+            m.decisions = decisions
+        m.case_id = case_id
+        m.submission_id = submission_id
+        m.duplicate_of_id = duplicate_of
+        m.processed_at = self.services.now()
+        m.next_attempt_at = None
+        m.last_error = None
+
+    def finish_duplicate(self, earlier: Submission) -> None:
+        """The same form with the same answers again: nothing new is recorded or answered."""
+        self.finish(
+            InboundStatus.DUPLICATE,
+            [reason("duplicate-submission")],
+            case_id=earlier.case_id,
+            submission_id=earlier.id,
+            duplicate_of=earlier.inbound_message_id,
+        )
+
+    def can_reply(self) -> bool:
+        return bool(self.thread.address)
+
+    def reply(self, template: str, context: dict[str, Any], **options: Any) -> None:
+        """Queue an email to the sender, threaded under their message."""
+        send_reply(self.services, self.session, template, self.thread, context, **options)
+
+    def refuse(self, reasons: Sequence[Reason], decisions: list[dict[str, Any]]) -> None:
+        """Screening refused the message: say why, once, to a person who can act on it. Each
+        reason has its own sentence; what the checks measured stays on the row for the
+        caseworker."""
+        self.finish(InboundStatus.REJECTED, reasons, decisions=decisions)
+        if self.can_reply():
+            self.reply("not_accepted", {"reason": " ".join(worded(reasons)), "fresh_form": False})
+
+    def received_on(self) -> date:
+        return self.message.received_at.astimezone(ZoneInfo(self.services.settings.timezone)).date()
