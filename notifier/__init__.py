@@ -11,16 +11,14 @@ from notifier.outbox import (
     pending,
     recipient_address,
 )
-from notifier.sender import (
+from notifier.sender import OutboxSender, SendReport, retry_delay
+from notifier.transports import (
     DeliveryError,
     EmlFolder,
-    OutboxSender,
     PermanentFailure,
-    SendReport,
     SmtpRelay,
     TemporaryFailure,
     Transport,
-    retry_delay,
 )
 
 __all__ = [
