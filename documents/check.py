@@ -48,7 +48,7 @@ class FormCheck:
         return self.validation.rejections
 
     def as_dict(self) -> dict[str, Any]:
-        """The `forms check --json` document (ARCHITECTURE.md section 5)."""
+        """The `forms check --json` document (README: the command contract)."""
         out: dict[str, Any] = {
             "form": self.form.kind if self.form else None,
             "outcome": self.outcome,

@@ -1,1 +1,2 @@
-"""Placeholder package: see ../shared/ARCHITECTURE.md section 2 for what lands here."""
+"""The web face: the caseworker dashboard and professionals' pages (to come;
+docs/architecture.md)."""

@@ -197,7 +197,7 @@ def body_texts(message: EmailMessage) -> list[str]:
 
 def child_data_in_mail(services, child_data: Sequence[str]) -> list[tuple[str, str]]:
     """(email kind, what it gave away) for each queued email whose subject or text and HTML
-    bodies name the child (ARCHITECTURE.md section 4, least data in mail); attachments may hold
+    bodies name the child (docs/architecture.md, "Trust": least data in mail); attachments may hold
     child data. Rows queued without a body are composed first, as the outbox sender would."""
     from sqlalchemy import select
 

@@ -44,7 +44,7 @@ from store import (
 
 REQUEST = get_form("request")
 LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
-# What no email body or subject may carry (ARCHITECTURE.md section 4, least data in mail).
+# What no email body or subject may carry (docs/architecture.md, "Trust": least data in mail).
 CHILD_DATA = ("Gruffydd", "Gruff", "Nowak-Pryce", "2016-05-14", "14/05/2016", "14.05.2016")
 
 

@@ -3,7 +3,7 @@
 Day 0 is the day the request was received. The limits come from the SEND Regulations 2014: a
 decision whether to assess within 6 weeks (reg 5), a decision not to issue a plan within 16
 weeks (reg 10), the final plan within 20 weeks (reg 13). Weeks are calendar weeks from day 0
-with no bank-holiday adjustment. `../shared/domain/timeline.md` section 7 has the sources.
+with no bank-holiday adjustment (SI 2014/1530).
 
 The clock never pauses: an exception (reg 10(4)) is an annotation that only changes whether a
 late milestone counts as on time "excluding exceptions", the figure DfE publishes beside the

@@ -1,6 +1,6 @@
 """The IMAP watcher: takes new mail from a monitored mailbox, captures it, then moves it away.
 
-Capture first (ARCHITECTURE.md section 3): a message leaves the watched folder for `Processed`
+Capture first (docs/architecture.md): a message leaves the watched folder for `Processed`
 only after `capture` has returned, so a crash at any point leaves it where the next sweep finds
 it. IDLE brings new mail within about a second; a slow poll and reconnects with backoff keep it
 going when IDLE or the connection fail.

@@ -1,6 +1,6 @@
 """The SMTP listener: takes replies over SMTP and answers 250 only once capture has stored them.
 
-Capture first (ARCHITECTURE.md section 3): the handler hands the raw bytes to `capture`, which
+Capture first (docs/architecture.md): the handler hands the raw bytes to `capture`, which
 commits them durably; if that fails the sender hears 451 and tries again later, so nothing is lost.
 """
 
