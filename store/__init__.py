@@ -1,6 +1,7 @@
 """The store: SQLAlchemy models, opening and migrating the database, reference numbers and
 claiming work. Other packages import only what is listed here."""
 
+from store.account_models import LinkToken, OneTimeCode
 from store.base import Base, UTCDateTime, utcnow
 from store.claims import LEASE, claim_inbound, claim_outbox, record_inbound_failure
 from store.db import Database, alembic_config, normalise_url, open_database, upgrade
@@ -48,7 +49,9 @@ __all__ = [
     "Database",
     "InboundMessage",
     "InboundStatus",
+    "LinkToken",
     "MailboxState",
+    "OneTimeCode",
     "OutboxMessage",
     "OutboxStatus",
     "Professional",

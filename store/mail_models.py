@@ -89,6 +89,9 @@ class InboundMessage(Base):
     # use_alter: submissions also point here, and one of the two keys must come after both tables.
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", use_alter=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    # How the sender was shown to own the From address: "dmarc" (our trusted receiving server
+    # said so) or "code" (they gave the one-time code we emailed); None: not shown.
+    sender_verified: Mapped[str | None] = mapped_column(String(10))
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")
 

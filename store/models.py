@@ -57,6 +57,17 @@ class Professional(Base):
     activated_at: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Two-step verification: "email" (a code by email) or "app" (an authenticator's TOTP).
+    two_factor: Mapped[str | None] = mapped_column(String(10))
+    # Wrong codes in a row; five lock the account until `locked_until`.
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    # The password PDFs holding a child's data are encrypted with, itself encrypted with the
+    # service's key (it must be recoverable to encrypt with); None: no encrypted forms.
+    document_password: Mapped[str | None] = mapped_column(String(500))
+    # A registration a caseworker declined, and why (the account stays inactive).
+    declined_at: Mapped[datetime | None]
+    declined_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class Child(Base):
