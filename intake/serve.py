@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
@@ -81,6 +82,15 @@ def accepts_recipient(services: Services) -> Callable[[str], bool]:
     return accepts
 
 
+def without_password(url: str) -> str:
+    """`url` as it may be shown in a log: the user name kept, the password starred out."""
+    parts = urlsplit(url)
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host_port}"))
+
+
 class RunningService:
     """Everything `intake serve` runs; `start()` returns once all parts are up."""
 
@@ -141,6 +151,21 @@ class RunningService:
         if self._want_scheduler:
             hour, minute = self.services.settings.reminder_time
             self._scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+
+    def describe(self) -> str:
+        """Every listener and where our mail goes, for the start line; passwords hidden."""
+        settings = self.services.settings
+        parts = []
+        if self._want_smtp:
+            host, port = settings.smtp_listen
+            parts.append(f"SMTP on {host}:{port}")
+        if self._want_imap:
+            parts.append(f"IMAP {without_password(settings.imap_url)}")
+        if settings.smtp_url:
+            parts.append(f"outbound mail through {without_password(settings.smtp_url)}")
+        else:
+            parts.append(f"outbound mail to {(Path(settings.home) / 'outbox-sent').resolve()}/")
+        return "; ".join(parts)
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=f"intake-{name}", daemon=True)

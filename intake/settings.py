@@ -89,6 +89,20 @@ def _dates(value: str) -> frozenset[date]:
     return frozenset(days)
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        for choice in choices:
+            if value.strip().lower() == choice.lower():
+                return choice
+        raise ValueError(f"expected one of {', '.join(choices)}")
+
+    return check
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -125,6 +139,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "closed_days", _dates, "", "days with no reminders beyond weekends and bank holidays"
     ),
+    SettingSpec("log_level", _one_of(*LOG_LEVELS), "INFO", "the least severe log lines written"),
+    SettingSpec("log_format", _one_of(*LOG_FORMATS), "text", "log lines as text or one JSON each"),
 )
 
 
@@ -145,6 +161,8 @@ class Settings:
     timezone: str
     reminder_time: tuple[int, int]
     closed_days: frozenset[date]
+    log_level: str
+    log_format: str
 
     def token_key(self) -> bytes:
         """The key that signs form tokens: the setting, else one kept under the home folder."""

@@ -3,6 +3,7 @@ that commit or roll back as a unit, and upgrading the schema with Alembic from c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Beside the database file while it is open in WAL mode; they hold recent writes in clear.
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm")
+PRIVATE_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,41 @@ def normalise_url(url: str) -> str:
 def open_database(url: str, **engine_options: Any) -> Database:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        make_sqlite_file_private(url)
         engine = create_engine(url, **engine_options)
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, **engine_options)
     # expire_on_commit=False: rows returned from a finished session stay readable.
     return Database(url, engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def make_sqlite_file_private(url: str) -> None:
+    """Create the SQLite file at `url` readable by its owner alone, or narrow an existing one.
+
+    SQLite would create it with 0644 less the umask, world-readable on most systems; it gives
+    the -wal and -shm files it creates later the database file's own mode, so this covers them.
+    """
+    path = _sqlite_file(url)
+    if path is None or not path.parent.is_dir():
+        return  # in memory, a URI, or a folder that is missing: SQLite reports that itself
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
+    for file in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANION_SUFFIXES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(PRIVATE_FILE_MODE)
+        except FileNotFoundError:
+            pass
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if not parsed.database or parsed.database == ":memory:" or parsed.query.get("uri"):
+        return None
+    return Path(parsed.database)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -369,3 +369,25 @@ def test_mail_delivered_by_lmtp_is_swept(mailbox: Mailbox, errors) -> None:
     make_watcher(mailbox.url(), capture, errors).sweep_once()
     # Dovecot's LMTP adds Return-Path and Delivered-To above the message as sent.
     assert len(capture.calls) == 1 and capture.bodies[0].endswith(make_message(1))
+
+
+def test_an_unreachable_server_gives_one_log_line_per_retry(
+    start_watcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conftest import free_port
+
+    closed_port = free_port()  # nothing listens there: every connection is refused
+    url = f"imap://intake:{PASSWORD}@127.0.0.1:{closed_port}/INBOX"
+    caplog.set_level("INFO", logger="intake.imap")
+    start_watcher(ImapWatcher(url, Captures(), DictStateStore()))  # the default error report
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+        if len(retries) >= 2:
+            break
+        time.sleep(0.1)
+    assert len(retries) >= 2, caplog.text
+    for record in retries:
+        assert record.exc_info is None and record.exc_text is None, caplog.text
+        assert "\n" not in caplog.handler.format(record)
+        assert "refused" in record.getMessage() and PASSWORD not in record.getMessage()

@@ -44,6 +44,8 @@ def test_environment_wins_over_file_over_default(tmp_path: Path) -> None:
         ("INTAKE_REMINDER_TIME", "07:7"),
         ("INTAKE_CLOSED_DAYS", "2026-12-24, Christmas Eve"),
         ("INTAKE_CLOSED_DAYS", "2026-02-30"),
+        ("INTAKE_LOG_LEVEL", "LOUD"),
+        ("INTAKE_LOG_FORMAT", "xml"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str) -> None:
@@ -104,3 +106,12 @@ def test_closed_days_are_read_as_dates(tmp_path: Path) -> None:
     (tmp_path / "intake.toml").write_text('closed_days = "2027-05-07"\n')
     from_file = load_settings(environ={}, toml_path=tmp_path / "intake.toml")
     assert from_file.closed_days == {date(2027, 5, 7)}
+
+
+def test_log_level_and_format_default_to_info_text_and_ignore_case() -> None:
+    defaults = load_settings(environ={}, toml_path=None)
+    assert (defaults.log_level, defaults.log_format) == ("INFO", "text")
+    given = load_settings(
+        environ={"INTAKE_LOG_LEVEL": "debug", "INTAKE_LOG_FORMAT": "JSON"}, toml_path=None
+    )
+    assert (given.log_level, given.log_format) == ("DEBUG", "json")

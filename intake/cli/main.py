@@ -16,6 +16,7 @@ from intake.cli import forms as cli_forms
 from intake.cli import records as cli_records
 from intake.cli import remind as cli_remind
 from intake.errors import CommandFailed
+from intake.logs import configure_logging
 from intake.settings import SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.settings = load_settings()
+        configure_logging(args.settings.log_level, args.settings.log_format)
         return args.run(args)
     except SettingsError as exc:
         print(f"intake: setting {exc}", file=sys.stderr)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import threading
@@ -97,9 +96,6 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     # Handlers first: a signal sent as soon as "serving" is printed must stop us cleanly.
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,10 +107,9 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         services.close()
         raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
-    host, port = args.settings.smtp_listen
     hour, minute = args.settings.reminder_time
     print(
-        f"intake: serving; SMTP on {host}:{port}; reminders on working days at "
+        f"intake: serving; {service.describe()}; reminders on working days at "
         f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
         file=sys.stderr,
     )

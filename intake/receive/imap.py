@@ -103,8 +103,12 @@ class SweepOutcome:
 
 
 def log_error(context: str, error: BaseException) -> None:
-    """The default error report: a log line with the traceback."""
-    logger.error("%s: %s", context, error, exc_info=error)
+    """The default error report: one line for a connection refused, lost or timed out, which
+    is the network's doing and repeats on every retry; a line with the traceback otherwise."""
+    if isinstance(error, CONNECTION_ERRORS):
+        logger.warning("%s: %s", context, error)
+    else:
+        logger.error("%s: %s", context, error, exc_info=error)
 
 
 class ImapWatcher:
@@ -144,15 +148,17 @@ class ImapWatcher:
         """Watch until `stop` is set: sweep, IDLE, sweep on news; reconnect with backoff."""
         retry_seconds = FIRST_RETRY_SECONDS
         while not stop.is_set():
+            connected = False
             try:
                 with self._connected() as client:
+                    connected = True
                     self._sweep(client, stop)
                     retry_seconds = FIRST_RETRY_SECONDS
                     self._watch(client, stop)
             except Exception as error:
                 # A service's watcher must outlive any one failure, a lost connection or an
                 # outage of the state store alike: report it and start again after a pause.
-                what = "lost" if isinstance(error, CONNECTION_ERRORS) else "failed"
+                what = _what_went_wrong(error, connected)
                 wait = _with_jitter(retry_seconds)
                 self.on_error(f"IMAP {self.address.mailbox} {what}; retrying in {wait:.1f}s", error)
                 stop.wait(wait)
@@ -357,6 +363,12 @@ def _more_came_with_the_continuation(client: IMAPClient) -> bool:
 
 def _is_new_mail(response: tuple) -> bool:
     return len(response) >= 2 and response[1] in NEW_MAIL_RESPONSES
+
+
+def _what_went_wrong(error: BaseException, connected: bool) -> str:
+    if not isinstance(error, CONNECTION_ERRORS):
+        return "failed"
+    return "connection lost" if connected else "connection failed"
 
 
 def _with_jitter(seconds: float) -> float:

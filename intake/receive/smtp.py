@@ -48,10 +48,13 @@ class SmtpIntakeHandler:
         try:
             accepted = await loop.run_in_executor(None, self.accepts_recipient, address)
         except Exception:
-            logger.exception("checking recipient %r failed", address)
+            logger.exception("checking a recipient at %s failed", _domain(address))
             return REPLY_CANNOT_STORE
         if not accepted:
-            logger.info("refused unknown recipient %r from %s", address, _peer(session))
+            logger.info(
+                "refused an unknown recipient at %s from %s", _domain(address), _peer(session)
+            )
+            logger.debug("the refused recipient was %r", address)
             return REPLY_UNKNOWN_RECIPIENT
         envelope.rcpt_tos.append(address)
         return REPLY_RECIPIENT_OK
@@ -70,15 +73,21 @@ class SmtpIntakeHandler:
             stored = await loop.run_in_executor(None, self.capture, raw, mail_from, rcpt_tos)
         except Exception:
             logger.exception(
-                "could not store a %d-byte message from %r to %r; answered 451",
+                "could not store a %d-byte message from %s to %s; answered 451",
                 len(raw),
-                mail_from,
-                rcpt_tos,
+                _domain(mail_from),
+                ", ".join(_domain(to) for to in rcpt_tos),
             )
             return REPLY_CANNOT_STORE
+        # Addresses are personal data: at INFO only their domains, as the outbox sender logs.
         logger.info(
-            "stored a %d-byte message from %r to %r as %r", len(raw), mail_from, rcpt_tos, stored
+            "stored a %d-byte message from %s to %s as %r",
+            len(raw),
+            _domain(mail_from),
+            ", ".join(_domain(to) for to in rcpt_tos),
+            stored,
         )
+        logger.debug("message %r was from %r to %r", stored, mail_from, rcpt_tos)
         return REPLY_OK
 
 
@@ -99,3 +108,12 @@ def start_smtp_listener(host: str, port: int, handler: SmtpIntakeHandler) -> Con
 def _peer(session: Any) -> str:
     peer = getattr(session, "peer", None)
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "unknown peer"
+
+
+def _domain(address: str) -> str:
+    """`@domain` of an address, or `<>` for the null sender of a bounce."""
+    bare = address.strip().strip("<>")
+    if not bare:
+        return "<>"
+    _, at, domain = bare.rpartition("@")
+    return f"@{domain}" if at else "(no domain)"
