@@ -14,6 +14,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # aiosmtpd logs each peer and every MAIL FROM and RCPT TO address at INFO.
 SMTP_SERVER_LOGGER = "mail.log"
+# APScheduler says "Adding job tentatively", "Added job", "Scheduler started" on every start;
+# the service's own line already says when the reminders run.
+SCHEDULER_LOGGER = "apscheduler"
 # Alembic names its dialect on every start, whether or not a migration runs; the lines it
 # writes when one does ("Running upgrade ...") come from the same logger and are kept.
 MIGRATION_LOGGER = "alembic.runtime.migration"
@@ -64,7 +67,8 @@ def configure_logging(level: str, log_format: str, stream: TextIO | None = None)
     root.setLevel(level)
 
     debugging = logging.getLevelName(level) <= logging.DEBUG
-    logging.getLogger(SMTP_SERVER_LOGGER).setLevel(logging.NOTSET if debugging else logging.WARNING)
+    for chatty in (SMTP_SERVER_LOGGER, SCHEDULER_LOGGER):
+        logging.getLogger(chatty).setLevel(logging.NOTSET if debugging else logging.WARNING)
     migration = logging.getLogger(MIGRATION_LOGGER)
     for previous in [f for f in migration.filters if isinstance(f, SkipMigrationPreamble)]:
         migration.removeFilter(previous)

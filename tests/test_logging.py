@@ -157,6 +157,7 @@ def test_serve_names_its_listeners_and_retries_imap_in_one_line_each(tmp_path: P
     assert "hunter2" not in logged
     assert SENDER not in logged and "glanwy" in logged, logged  # the domain alone
     assert "Context impl" not in logged and "mail.log" not in logged, logged
+    assert "apscheduler" not in logged and "Adding job" not in logged, logged
 
 
 def test_serve_names_the_relay_without_its_password(tmp_path: Path) -> None:
