@@ -518,3 +518,10 @@ def test_case_stage_and_exception_commands(tmp_path, pdf_sandbox) -> None:
     assert document["exceptions"][0]["end"] == "2026-02-10"
     outbox = run(tmp_path, "outbox", "--json")
     assert [json.loads(line)["kind"] for line in outbox.stdout.splitlines()] == ["progress"]
+
+
+def test_every_stage_says_what_is_happening_in_the_templates() -> None:
+    from intake.cases.timeline import StageCode, stage_texts
+
+    assert set(stage_texts()) == {code.value for code in StageCode}
+    assert all(text.endswith(".") and len(text) > 20 for text in stage_texts().values())

@@ -12,10 +12,13 @@ strict one. Nothing here touches the database, so the rules can be read and test
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 from typing import Any, Protocol
 
 
@@ -46,53 +49,43 @@ class Stage:
     name: str
     # Weeks from day 0 by which the law wants this stage reached; None for local targets.
     due_weeks: int | None
-    # What is happening now, in our own words, for progress emails and pages.
-    now_text: str
     terminal: bool = False
+
+    @property
+    def now_text(self) -> str:
+        """What is happening now, in our own words, for progress emails and pages
+        (`templates/timeline.toml`)."""
+        return stage_texts()[self.code.value]
 
 
 S = StageCode
+
+
+@cache
+def stage_texts() -> Mapping[str, str]:
+    source = resources.files("templates").joinpath("timeline.toml").read_text(encoding="utf-8")
+    return tomllib.loads(source)["now"]
+
+
 # timeline.md section 7, in timeline order. Terminal: the case is closed and accepts no move
 # (an appeal is out of scope for v1 and would reopen it as a new event kind).
 STAGES: tuple[Stage, ...] = (
-    Stage(S.REQUEST_RECEIVED, "Request received", 0,
-          "We have received the request and given it a reference number."),
-    Stage(S.REQUEST_ACKNOWLEDGED, "Acknowledged", None,
-          "The SEND team has logged the request and checked it is complete."),
-    Stage(S.PARTIES_NOTIFIED, "Others told we are considering an assessment", None,
-          "Health, social care and the school have been told we are considering an assessment "
-          "and may be asked for information."),
-    Stage(S.DECISION_TO_ASSESS_DUE, "Decision whether to assess", 6,
-          "A panel is looking at the evidence to decide whether an EHC needs assessment is "
-          "needed."),
-    Stage(S.REFUSED_TO_ASSESS, "Decision: not assessing", 6,
-          "We have decided not to assess; the letter to the family explains the reasons, "
-          "mediation and the right of appeal.", terminal=True),
-    Stage(S.ASSESSMENT_AGREED, "Assessment agreed", 6,
-          "An assessment will go ahead; professionals are being asked for advice."),
-    Stage(S.ADVICE_REQUESTED, "Advice requested", None,
-          "We have asked the people listed for their advice."),
-    Stage(S.ADVICE_DUE, "Advice due back", None,
-          "Professionals have up to six weeks from receiving our request to send their advice."),
-    Stage(S.ASSESSMENT_COMPLETE, "Advice collated", None,
-          "All advice is in and is being reviewed."),
-    Stage(S.DECISION_TO_ISSUE_DUE, "Decision whether to issue a plan", 16,
-          "A panel is deciding whether an EHC plan is needed."),
-    Stage(S.NOT_ISSUING, "Decision: no plan", 16,
-          "We have decided a plan is not needed; the letter to the family explains the right "
-          "of appeal.", terminal=True),
-    Stage(S.DRAFT_ISSUED, "Draft plan sent", None,
-          "A draft plan has been sent to the family."),
-    Stage(S.REPRESENTATIONS_OPEN, "Family comments on draft", None,
-          "The family has at least 15 days to comment on the draft and name a preferred school "
-          "or college."),
-    Stage(S.SETTING_CONSULTATION, "Schools or colleges consulted", None,
-          "The preferred school or college is being asked whether it can meet the needs."),
-    Stage(S.FINAL_ISSUED, "Final plan issued", 20,
-          "The final plan has been issued to the family, the school or college and health.",
-          terminal=True),
-    Stage(S.WITHDRAWN, "Request withdrawn", None,
-          "The request has been withdrawn and the case is closed.", terminal=True),
+    Stage(S.REQUEST_RECEIVED, "Request received", 0),
+    Stage(S.REQUEST_ACKNOWLEDGED, "Acknowledged", None),
+    Stage(S.PARTIES_NOTIFIED, "Others told we are considering an assessment", None),
+    Stage(S.DECISION_TO_ASSESS_DUE, "Decision whether to assess", 6),
+    Stage(S.REFUSED_TO_ASSESS, "Decision: not assessing", 6, terminal=True),
+    Stage(S.ASSESSMENT_AGREED, "Assessment agreed", 6),
+    Stage(S.ADVICE_REQUESTED, "Advice requested", None),
+    Stage(S.ADVICE_DUE, "Advice due back", None),
+    Stage(S.ASSESSMENT_COMPLETE, "Advice collated", None),
+    Stage(S.DECISION_TO_ISSUE_DUE, "Decision whether to issue a plan", 16),
+    Stage(S.NOT_ISSUING, "Decision: no plan", 16, terminal=True),
+    Stage(S.DRAFT_ISSUED, "Draft plan sent", None),
+    Stage(S.REPRESENTATIONS_OPEN, "Family comments on draft", None),
+    Stage(S.SETTING_CONSULTATION, "Schools or colleges consulted", None),
+    Stage(S.FINAL_ISSUED, "Final plan issued", 20, terminal=True),
+    Stage(S.WITHDRAWN, "Request withdrawn", None, terminal=True),
 )  # fmt: skip
 STAGE_BY_CODE: Mapping[StageCode, Stage] = {s.code: s for s in STAGES}
 
