@@ -50,7 +50,7 @@ from store import (
 )
 
 # Reader outcomes that suggest a hostile file: held for a person rather than answered.
-HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory"})
+HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory", "too-much-data"})
 
 
 @dataclass
