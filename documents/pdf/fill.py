@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Literal
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
-from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from documents.pdf.field_font import FieldFont, field_font
 
 WidgetKind = Literal["text", "multiline", "combo", "checkbox"]
 
@@ -59,12 +60,15 @@ class FormTemplate:
     previous_xref: int
     trailer_entries: bytes  # /Root and /Info
     first_id: bytes  # the first /ID string, hex, which an update keeps
+    acro_form_object: int = 0
+    acro_form_entries: bytes = b""  # the AcroForm dictionary's entries but /NeedAppearances
 
 
 def read_template(pdf: bytes) -> FormTemplate:
     """Learn each field's object number and dictionary from a blank form made by reportlab."""
     reader = PdfReader(BytesIO(pdf), strict=True)
-    acro_form = reader.trailer["/Root"]["/AcroForm"]
+    acro_form_reference = reader.trailer["/Root"].raw_get("/AcroForm")
+    acro_form = acro_form_reference.get_object()
     fonts = _serialise(acro_form["/DR"].raw_get("/Font"))
     fields: dict[str, TemplateField] = {}
     for reference in acro_form["/Fields"]:
@@ -82,15 +86,21 @@ def read_template(pdf: bytes) -> FormTemplate:
         previous_xref=int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0]),
         trailer_entries=trailer_entries,
         first_id=bytes(trailer["/ID"][0].original_bytes).hex().encode("ascii"),
+        acro_form_object=acro_form_reference.idnum,
+        acro_form_entries=_entries(acro_form, {"/NeedAppearances"}),
+    )
+
+
+def _entries(dictionary: DictionaryObject, leaving_out: Set[str]) -> bytes:
+    return b" ".join(
+        key.encode("ascii") + b" " + _serialise(value)
+        for key, value in dictionary.items()
+        if key not in leaving_out
     )
 
 
 def _template_field(object_number: int, widget: DictionaryObject) -> TemplateField:
-    static = b" ".join(
-        key.encode("ascii") + b" " + _serialise(value)
-        for key, value in widget.items()
-        if key not in _REPLACED_KEYS
-    )
+    static = _entries(widget, _REPLACED_KEYS)
     left, bottom, right, top = (float(v) for v in widget["/Rect"])
     appearance = _serialise(widget.raw_get("/AP")) if "/AP" in widget else b""
     if widget["/FT"] == "/Btn":
@@ -146,8 +156,14 @@ def _number(value: float) -> bytes:
 
 
 def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> bytes:
-    """The template with `values` (PDF field name to text or checkbox state) appended."""
+    """The template with `values` (PDF field name to text or checkbox state) appended.
+
+    When every value gets our appearance, the update turns /NeedAppearances off: a viewer that
+    redraws fields itself may have no font for ŵ (PDFium, in Chrome and Edge, looks for one by
+    Windows code page and drops the letter), so ours are the ones to show.
+    """
     update = _Update(template)
+    all_drawn = True
     for name, value in values.items():
         field = template.fields[name]
         if field.kind == "checkbox":
@@ -163,9 +179,15 @@ def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> b
         stream = _text_appearance(field, text, template.fonts)
         if stream is not None:
             appearance = b"<< /N %d 0 R >>" % update.add_object(None, stream)
+        all_drawn = all_drawn and stream is not None
         update.add_object(
             field.object_number,
             b"<< %s /V %s /AP %s >>" % (field.static_entries, pdf_string(text), appearance),
+        )
+    if all_drawn and template.acro_form_object:
+        update.add_object(
+            template.acro_form_object,
+            b"<< %s /NeedAppearances false >>" % template.acro_form_entries,
         )
     return update.finish()
 
@@ -235,28 +257,26 @@ def _name(text: str) -> bytes:
 def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | None:
     """A form XObject drawing `text` in the widget, or None when the font cannot show it.
 
-    The AcroForm font is a standard Type 1 font in PDFDocEncoding; for anything beyond that
-    (Welsh ŵ, CJK, emoji) the blank appearance stays and viewers draw the value themselves,
-    as /NeedAppearances asks them to.
+    Fields are drawn in the font their /DA names: the embedded DejaVu subset, which has the
+    Latin letters names need. For anything beyond it (Greek, CJK, emoji) the blank appearance
+    stays and viewers draw the value themselves, as /NeedAppearances asks them to.
     """
-    try:
-        text.encode("extpdfdoc")
-    except UnicodeEncodeError:
-        return None
+    font = field_font(field.font_name)
     size = field.font_size
     width, height = field.width, field.height
+    leading = size * 1.2
     if field.kind == "multiline":
-        leading = size * 1.2
         visible = max(1, int((height - 2 * _TEXT_INSET) // leading) + 1)
-        lines = _wrap(text, field.font_name, size, width - 2 * _TEXT_INSET, visible)
+        text = text.replace("\t", " ")
+        lines = _wrap(text, font, size, width - 2 * _TEXT_INSET, visible)
         first_baseline = height - _TEXT_INSET - size * 0.8
     else:
-        leading = size * 1.2
         lines = [" ".join(text.split())]
         first_baseline = (height - size * 0.7) / 2
-    shown = b"\n".join(
-        b"(%s) Tj 0 %s Td" % (_escape_encoded(line), _number(-leading)) for line in lines
-    )
+    operands = [font.show(line) for line in lines]
+    if any(operand is None for operand in operands):
+        return None
+    shown = b"\n".join(b"%s Tj 0 %s Td" % (operand, _number(-leading)) for operand in operands)
     w, h = _number(width), _number(height)
     inner_w, inner_h = _number(width - 2), _number(height - 2)
     content = b"".join(
@@ -283,21 +303,15 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
     )
 
 
-def _escape_encoded(line: str) -> bytes:
-    raw = line.encode("extpdfdoc")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _wrap(text: str, font_name: str, size: float, width: float, max_lines: int) -> list[str]:
+def _wrap(text: str, font: FieldFont, size: float, width: float, max_lines: int) -> list[str]:
     """Up to `max_lines` lines of `text` no wider than `width`, breaking at spaces, or inside
-    words too long for a line. Widths add up because standard fonts are not kerned here."""
-    font = _BASE_FONTS.get(font_name, "Helvetica")
-    space = _text_width(" ", font, size)
+    words too long for a line. Widths add up because the fields' text is not kerned."""
+    space = font.width(" ", size)
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line, line_width = "", 0.0
         for word in paragraph.split(" "):
-            word_width = _text_width(word, font, size)
+            word_width = font.width(word, size)
             if line and line_width + space + word_width <= width:
                 line, line_width = f"{line} {word}", line_width + space + word_width
                 continue
@@ -308,7 +322,7 @@ def _wrap(text: str, font_name: str, size: float, width: float, max_lines: int) 
                 cut = _fitting_prefix(line, font, size, width)
                 lines.append(line[:cut])
                 line = line[cut:]
-                line_width = _text_width(line, font, size)
+                line_width = font.width(line, size)
             if len(lines) >= max_lines:
                 return lines[:max_lines]
         lines.append(line)
@@ -317,36 +331,11 @@ def _wrap(text: str, font_name: str, size: float, width: float, max_lines: int) 
     return lines[:max_lines]
 
 
-def _fitting_prefix(word: str, font: str, size: float, width: float) -> int:
+def _fitting_prefix(word: str, font: FieldFont, size: float, width: float) -> int:
     """How many characters of `word` fit in `width` (at least one)."""
     used = 0.0
     for index, character in enumerate(word):
-        used += _text_width(character, font, size)
+        used += font.width(character, size)
         if used > width:
             return max(1, index)
     return len(word)
-
-
-def _text_width(text: str, font: str, size: float) -> float:
-    """Like reportlab's stringWidth, from a table of character widths: without reportlab's C
-    accelerator, measuring word by word would take most of the time of a personalised render."""
-    widths = _CHARACTER_WIDTHS.setdefault(font, {})
-    total = 0.0
-    for character in text:
-        width = widths.get(character)
-        if width is None:
-            width = widths[character] = stringWidth(character, font, 1.0)
-        total += width
-    return total * size
-
-
-_CHARACTER_WIDTHS: dict[str, dict[str, float]] = {}
-
-
-# reportlab's short AcroForm font names back to the standard fonts they stand for.
-_BASE_FONTS = {
-    "Helv": "Helvetica",
-    "HeBo": "Helvetica-Bold",
-    "Cour": "Courier",
-    "Time": "Times-Roman",
-}
