@@ -2,167 +2,35 @@
 
 Drawing a form takes tens of milliseconds; filling a copy of the cached blank one is a matter of
 writing new versions of the fields that get a value, their appearance streams, a cross-reference
-section and a trailer pointing back at the original. `read_template` learns, once per blank form,
-where each field lives and what its dictionary holds.
+section and a trailer pointing back at the original. `documents.pdf.template` learns, once per
+blank form, where each field lives and what its dictionary holds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Mapping, Set
-from dataclasses import dataclass
-from io import BytesIO
-from typing import Literal
-
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
+from collections.abc import Mapping
 
 from documents.pdf.field_font import FieldFont, field_font
+from documents.pdf.template import FormTemplate, TemplateField, pdf_number
 
-WidgetKind = Literal["text", "multiline", "combo", "checkbox"]
-
-_MULTILINE_FLAG = 1 << 12
-# Keys each filled field gets anew; /I (selected option index) is dropped so that it cannot
-# disagree with the new /V of a combo box.
-_REPLACED_KEYS = frozenset({"/V", "/AS", "/AP", "/I"})
-_DA_FONT = re.compile(rb"/(\S+)\s+([\d.]+)\s+Tf")
 _TEXT_INSET = 4  # from the widget's edge to the text, inside a 1 pt border
 _LITERAL_ESCAPES = {ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)", 13: "\\r", 10: "\\n"}
 
 
-@dataclass(frozen=True)
-class TemplateField:
-    """Where one widget of the blank form lives, and the parts of it a value leaves alone."""
-
-    object_number: int
-    kind: WidgetKind
-    width: float
-    height: float
-    static_entries: bytes  # the dictionary's entries other than _REPLACED_KEYS
-    appearance: bytes  # the /AP value of the blank form
-    on_state: str = "Yes"
-    background: bytes = b""  # "r g b rg" operator, or nothing
-    border: bytes = b""
-    default_appearance: bytes = b"/Helv 10 Tf 0 g"
-    font_name: str = "Helv"
-    font_size: float = 10.0
-
-
-@dataclass(frozen=True)
-class FormTemplate:
-    """A blank form's bytes and what an incremental update needs to know about them."""
-
-    pdf: bytes
-    fields: Mapping[str, TemplateField]
-    fonts: bytes  # a /Font resource dictionary: the AcroForm's own
-    next_object: int
-    previous_xref: int
-    trailer_entries: bytes  # /Root and /Info
-    first_id: bytes  # the first /ID string, hex, which an update keeps
-    acro_form_object: int = 0
-    acro_form_entries: bytes = b""  # the AcroForm dictionary's entries but /NeedAppearances
-
-
-def read_template(pdf: bytes) -> FormTemplate:
-    """Learn each field's object number and dictionary from a blank form made by reportlab."""
-    reader = PdfReader(BytesIO(pdf), strict=True)
-    acro_form_reference = reader.trailer["/Root"].raw_get("/AcroForm")
-    acro_form = acro_form_reference.get_object()
-    fonts = _serialise(acro_form["/DR"].raw_get("/Font"))
-    fields: dict[str, TemplateField] = {}
-    for reference in acro_form["/Fields"]:
-        widget = reference.get_object()
-        fields[str(widget["/T"])] = _template_field(reference.idnum, widget)
-    trailer = reader.trailer
-    trailer_entries = b"/Root " + _serialise(trailer.raw_get("/Root"))
-    if "/Info" in trailer:
-        trailer_entries += b" /Info " + _serialise(trailer.raw_get("/Info"))
-    return FormTemplate(
-        pdf=pdf,
-        fields=fields,
-        fonts=fonts,
-        next_object=int(trailer["/Size"]),
-        previous_xref=int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0]),
-        trailer_entries=trailer_entries,
-        first_id=bytes(trailer["/ID"][0].original_bytes).hex().encode("ascii"),
-        acro_form_object=acro_form_reference.idnum,
-        acro_form_entries=_entries(acro_form, {"/NeedAppearances"}),
-    )
-
-
-def _entries(dictionary: DictionaryObject, leaving_out: Set[str]) -> bytes:
-    return b" ".join(
-        key.encode("ascii") + b" " + _serialise(value)
-        for key, value in dictionary.items()
-        if key not in leaving_out
-    )
-
-
-def _template_field(object_number: int, widget: DictionaryObject) -> TemplateField:
-    static = _entries(widget, _REPLACED_KEYS)
-    left, bottom, right, top = (float(v) for v in widget["/Rect"])
-    appearance = _serialise(widget.raw_get("/AP")) if "/AP" in widget else b""
-    if widget["/FT"] == "/Btn":
-        on_states = [s for s in widget["/AP"]["/N"] if s != "/Off"]
-        return TemplateField(
-            object_number,
-            "checkbox",
-            right - left,
-            top - bottom,
-            static,
-            appearance,
-            on_state=on_states[0].lstrip("/"),
-        )
-    if widget["/FT"] == "/Ch":
-        kind: WidgetKind = "combo"
-    elif int(widget.get("/Ff", 0)) & _MULTILINE_FLAG:
-        kind = "multiline"
-    else:
-        kind = "text"
-    characteristics = widget.get("/MK", {})
-    default_appearance = str(widget.get("/DA", "/Helv 10 Tf 0 g")).encode("latin-1")
-    font = _DA_FONT.search(default_appearance)
-    return TemplateField(
-        object_number,
-        kind,
-        right - left,
-        top - bottom,
-        static,
-        appearance,
-        background=_colour_operator(characteristics.get("/BG"), b"rg"),
-        border=_colour_operator(characteristics.get("/BC"), b"RG"),
-        default_appearance=default_appearance,
-        font_name=font.group(1).decode("ascii") if font else "Helv",
-        font_size=float(font.group(2)) if font else 10.0,
-    )
-
-
-def _serialise(value: PdfObject) -> bytes:
-    buffer = BytesIO()
-    value.write_to_stream(buffer)
-    return buffer.getvalue()
-
-
-def _colour_operator(components: ArrayObject | None, operator: bytes) -> bytes:
-    # Only RGB: the colours our layout sets. Anything else draws no background or border.
-    if not components or len(components) != 3:
-        return b""
-    return b" ".join(_number(float(c)) for c in components) + b" " + operator
-
-
-def _number(value: float) -> bytes:
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".") or b"0"
-
-
 def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> bytes:
-    """The template with `values` (PDF field name to text or checkbox state) appended.
+    """The template with `values` (PDF field name to text or checkbox state) appended."""
+    return fill_update(template, values).finish()
+
+
+def fill_update(template: FormTemplate, values: Mapping[str, str | bool]) -> IncrementalUpdate:
+    """The update that gives the template's fields `values`, open for more objects.
 
     When every value gets our appearance, the update turns /NeedAppearances off: a viewer that
     redraws fields itself may have no font for ŵ (PDFium, in Chrome and Edge, looks for one by
     Windows code page and drops the letter), so ours are the ones to show.
     """
-    update = _Update(template)
+    update = IncrementalUpdate(template)
     all_drawn = True
     for name, value in values.items():
         field = template.fields[name]
@@ -189,10 +57,10 @@ def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> b
             template.acro_form_object,
             b"<< %s /NeedAppearances false >>" % template.acro_form_entries,
         )
-    return update.finish()
+    return update
 
 
-class _Update:
+class IncrementalUpdate:
     """Objects appended after the original %%EOF, with their cross-reference section."""
 
     def __init__(self, template: FormTemplate):
@@ -203,6 +71,7 @@ class _Update:
         self.next_object = template.next_object
 
     def add_object(self, number: int | None, body: bytes) -> int:
+        """Write `body` as object `number` (a new version of it), or as a new object."""
         if number is None:
             number = self.next_object
             self.next_object += 1
@@ -276,13 +145,14 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
     operands = [font.show(line) for line in lines]
     if any(operand is None for operand in operands):
         return None
-    shown = b"\n".join(b"%s Tj 0 %s Td" % (operand, _number(-leading)) for operand in operands)
-    w, h = _number(width), _number(height)
-    inner_w, inner_h = _number(width - 2), _number(height - 2)
+    shown = b"\n".join(b"%s Tj 0 %s Td" % (operand, pdf_number(-leading)) for operand in operands)
+    w, h = pdf_number(width), pdf_number(height)
+    inner_w, inner_h = pdf_number(width - 2), pdf_number(height - 2)
     content = b"".join(
         (
             b"%s 0 0 %s %s re f\n" % (field.background, w, h) if field.background else b"",
-            b"%s 1 w 0.5 0.5 %s %s re S\n" % (field.border, _number(width - 1), _number(height - 1))
+            b"%s 1 w 0.5 0.5 %s %s re S\n"
+            % (field.border, pdf_number(width - 1), pdf_number(height - 1))
             if field.border
             else b"",
             b"/Tx BMC q 1 1 %s %s re W n\nBT %s %s %s Td\n%s\nET Q EMC\n"
@@ -290,8 +160,8 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
                 inner_w,
                 inner_h,
                 field.default_appearance,
-                _number(_TEXT_INSET),
-                _number(first_baseline),
+                pdf_number(_TEXT_INSET),
+                pdf_number(first_baseline),
                 shown,
             ),
         )

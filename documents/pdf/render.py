@@ -11,8 +11,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from documents.pdf.fill import FormTemplate, fill_template, read_template
+from documents.pdf.fill import fill_template
 from documents.pdf.layout import draw_blank_form
+from documents.pdf.template import FormTemplate, read_template
 from documents.pdfvalues import pdf_values
 from documents.schema import TOKEN_FIELD, FormDefinition
 
