@@ -156,6 +156,44 @@ def unicode_field_font() -> UnicodeFieldFont | None:
     return UnicodeFieldFont(program, cids, widths, descriptor)
 
 
+def wrap(text: str, font: FieldFont, size: float, width: float, max_lines: int) -> list[str]:
+    """Up to `max_lines` lines of `text` no wider than `width`, breaking at spaces, or inside
+    words too long for a line. Widths add up because the text is not kerned."""
+    space = font.width(" ", size)
+    lines: list[str] = []
+    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line, line_width = "", 0.0
+        for word in paragraph.split(" "):
+            word_width = font.width(word, size)
+            if line and line_width + space + word_width <= width:
+                line, line_width = f"{line} {word}", line_width + space + word_width
+                continue
+            if line:
+                lines.append(line)
+            line, line_width = word, word_width
+            while line_width > width and len(line) > 1 and len(lines) < max_lines:
+                cut = _fitting_prefix(line, font, size, width)
+                lines.append(line[:cut])
+                line = line[cut:]
+                line_width = font.width(line, size)
+            if len(lines) >= max_lines:
+                return lines[:max_lines]
+        lines.append(line)
+        if len(lines) >= max_lines:
+            break
+    return lines[:max_lines]
+
+
+def _fitting_prefix(word: str, font: FieldFont, size: float, width: float) -> int:
+    """How many characters of `word` fit in `width` (at least one)."""
+    used = 0.0
+    for index, character in enumerate(word):
+        used += font.width(character, size)
+        if used > width:
+            return max(1, index)
+    return len(word)
+
+
 def embed_field_font(canvas: Canvas, font: UnicodeFieldFont) -> str:
     """Write `font` into the canvas's document as a Type0 font; its reference, as "n 0 R"."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from documents.pdf.field_font import FieldFont, field_font
+from documents.pdf.field_font import field_font, wrap
 from documents.pdf.template import FormTemplate, TemplateField, pdf_number
 
 _TEXT_INSET = 4  # from the widget's edge to the text, inside a 1 pt border
@@ -137,7 +137,7 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
     if field.kind == "multiline":
         visible = max(1, int((height - 2 * _TEXT_INSET) // leading) + 1)
         text = text.replace("\t", " ")
-        lines = _wrap(text, font, size, width - 2 * _TEXT_INSET, visible)
+        lines = wrap(text, font, size, width - 2 * _TEXT_INSET, visible)
         first_baseline = height - _TEXT_INSET - size * 0.8
     else:
         lines = [" ".join(text.split())]
@@ -171,41 +171,3 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
         b"/Resources << /ProcSet [/PDF /Text] /Font %s >> /Length %d >>\nstream\n%s\nendstream"
         % (w, h, fonts, len(content), content)
     )
-
-
-def _wrap(text: str, font: FieldFont, size: float, width: float, max_lines: int) -> list[str]:
-    """Up to `max_lines` lines of `text` no wider than `width`, breaking at spaces, or inside
-    words too long for a line. Widths add up because the fields' text is not kerned."""
-    space = font.width(" ", size)
-    lines: list[str] = []
-    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line, line_width = "", 0.0
-        for word in paragraph.split(" "):
-            word_width = font.width(word, size)
-            if line and line_width + space + word_width <= width:
-                line, line_width = f"{line} {word}", line_width + space + word_width
-                continue
-            if line:
-                lines.append(line)
-            line, line_width = word, word_width
-            while line_width > width and len(line) > 1 and len(lines) < max_lines:
-                cut = _fitting_prefix(line, font, size, width)
-                lines.append(line[:cut])
-                line = line[cut:]
-                line_width = font.width(line, size)
-            if len(lines) >= max_lines:
-                return lines[:max_lines]
-        lines.append(line)
-        if len(lines) >= max_lines:
-            break
-    return lines[:max_lines]
-
-
-def _fitting_prefix(word: str, font: FieldFont, size: float, width: float) -> int:
-    """How many characters of `word` fit in `width` (at least one)."""
-    used = 0.0
-    for index, character in enumerate(word):
-        used += font.width(character, size)
-        if used > width:
-            return max(1, index)
-    return len(word)

@@ -38,6 +38,27 @@ class TemplateField:
     default_appearance: bytes = b"/Helv 10 Tf 0 g"
     font_name: str = "Helv"
     font_size: float = 10.0
+    rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # left, bottom, right, top
+    page_object: int = 0  # the page the widget is on (its /P)
+
+
+@dataclass(frozen=True)
+class TemplatePage:
+    """One page of the blank form: an update may give it more content."""
+
+    object_number: int
+    entries: bytes  # its dictionary's entries other than /Contents
+    contents: tuple[bytes, ...]  # its content streams' references
+
+
+@dataclass(frozen=True)
+class PageTree:
+    """The form's one /Pages node: an update may put pages before the form's own."""
+
+    object_number: int
+    entries: bytes  # its dictionary's entries other than /Kids and /Count
+    pages: tuple[TemplatePage, ...]
+    media_box: bytes  # the first page's, for pages added beside it
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,7 @@ class FormTemplate:
     first_id: bytes  # the first /ID string, hex, which an update keeps
     acro_form_object: int = 0
     acro_form_entries: bytes = b""  # the AcroForm dictionary's entries but /NeedAppearances
+    page_tree: PageTree | None = None
 
 
 def read_template(pdf: bytes) -> FormTemplate:
@@ -79,6 +101,32 @@ def read_template(pdf: bytes) -> FormTemplate:
         first_id=bytes(trailer["/ID"][0].original_bytes).hex().encode("ascii"),
         acro_form_object=acro_form_reference.idnum,
         acro_form_entries=dictionary_entries(acro_form, {"/NeedAppearances"}),
+        page_tree=_page_tree(reader),
+    )
+
+
+def _page_tree(reader: PdfReader) -> PageTree:
+    """reportlab writes one /Pages node whose kids are the pages themselves."""
+    reference = reader.trailer["/Root"].raw_get("/Pages")
+    node = reference.get_object()
+    pages = []
+    for kid in node["/Kids"]:
+        page = kid.get_object()
+        contents = page.raw_get("/Contents")
+        references = contents if isinstance(contents, ArrayObject) else [contents]
+        pages.append(
+            TemplatePage(
+                kid.idnum,
+                dictionary_entries(page, {"/Contents"}),
+                tuple(serialise(r) for r in references),
+            )
+        )
+    first_page = node["/Kids"][0].get_object()
+    return PageTree(
+        reference.idnum,
+        dictionary_entries(node, {"/Kids", "/Count"}),
+        tuple(pages),
+        serialise(first_page["/MediaBox"]),
     )
 
 
@@ -94,6 +142,10 @@ def dictionary_entries(dictionary: DictionaryObject, leaving_out: Set[str]) -> b
 def _template_field(object_number: int, widget: DictionaryObject) -> TemplateField:
     static = dictionary_entries(widget, REPLACED_KEYS)
     left, bottom, right, top = (float(v) for v in widget["/Rect"])
+    place = {
+        "rect": (left, bottom, right, top),
+        "page_object": widget.raw_get("/P").idnum if "/P" in widget else 0,
+    }
     appearance = serialise(widget.raw_get("/AP")) if "/AP" in widget else b""
     if widget["/FT"] == "/Btn":
         on_states = [s for s in widget["/AP"]["/N"] if s != "/Off"]
@@ -105,6 +157,7 @@ def _template_field(object_number: int, widget: DictionaryObject) -> TemplateFie
             static,
             appearance,
             on_state=on_states[0].lstrip("/"),
+            **place,
         )
     if widget["/FT"] == "/Ch":
         kind: WidgetKind = "combo"
@@ -127,6 +180,7 @@ def _template_field(object_number: int, widget: DictionaryObject) -> TemplateFie
         default_appearance=default_appearance,
         font_name=font.group(1).decode("ascii") if font else "Helv",
         font_size=float(font.group(2)) if font else 10.0,
+        **place,
     )
 
 

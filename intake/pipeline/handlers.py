@@ -36,7 +36,14 @@ from intake.parse.message import ParsedMessage
 from intake.pipeline.advice_reply import record_advice
 from intake.pipeline.routing import Route
 from intake.reasons import from_rejection, reason, worded
-from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
+from intake.replies import (
+    Thread,
+    form_pdf,
+    marked_form_pdf,
+    personal_request_form,
+    send_reply,
+    specimen_form,
+)
 from intake.services import Services
 from notifier import Attachment
 from store import (
@@ -358,7 +365,7 @@ def problems_reply(
         "problems",
         ctx.thread,
         {"count": len(problems), "steps": steps, "form_name": f"{form.kind} form"},
-        attachments=[form_pdf(form, token or "", answers)],
+        attachments=[marked_form_pdf(form, token or "", answers, problems)],
         token=token,
     )
 
