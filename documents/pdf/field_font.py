@@ -2,9 +2,11 @@
 punctuation that names and addresses need (Welsh ŵ ŷ ẁ, Polish ł, Romanian ș, Vietnamese ễ).
 
 It is embedded once in the blank form as a Type0 font (ISO 32000-1, 9.7) named in the AcroForm's
-/DR and in each field's /DA, so that our own appearance streams and a viewer that redraws a field
-from its /DA both have every letter. Where the machine has no DejaVu, fields keep Helvetica, which
-draws only what PDFDocEncoding holds.
+/DR and in each field's /DA, so that our own appearance streams, and a writer that redraws a field
+from its /DA with the /DR font (pypdf does), have every letter. PDFium looks for Latin Extended
+letters in a system font chosen by Windows code page instead, so `fill` also turns
+/NeedAppearances off when our appearances show every value. Where the machine has no DejaVu,
+fields keep Helvetica, which draws only what PDFDocEncoding holds.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from documents.pdf.fonts import DEJAVU_SANS
 
 # The /DR name fields refer to the font by; four letters, like reportlab's own (/Helv, /ZaDb).
 UNICODE_FONT_NAME = "DeVu"
-# Characters the embedded subset can draw: about 800 glyphs, 50 kB compressed, where the whole
-# font would be 340 kB. Other scripts (Greek, Cyrillic, CJK) keep the blank appearance and are
+# Characters the embedded subset can draw: about 900 glyphs, 55 kB compressed, where the whole
+# font would be 380 kB. Other scripts (Greek, Cyrillic, CJK) keep the blank appearance and are
 # drawn by the viewer, as /NeedAppearances asks.
 COVERED_RANGES = (
     (0x20, 0x7E),  # ASCII

@@ -142,10 +142,8 @@ def dictionary_entries(dictionary: DictionaryObject, leaving_out: Set[str]) -> b
 def _template_field(object_number: int, widget: DictionaryObject) -> TemplateField:
     static = dictionary_entries(widget, REPLACED_KEYS)
     left, bottom, right, top = (float(v) for v in widget["/Rect"])
-    place = {
-        "rect": (left, bottom, right, top),
-        "page_object": widget.raw_get("/P").idnum if "/P" in widget else 0,
-    }
+    rect = (left, bottom, right, top)
+    page_object = widget.raw_get("/P").idnum if "/P" in widget else 0
     appearance = serialise(widget.raw_get("/AP")) if "/AP" in widget else b""
     if widget["/FT"] == "/Btn":
         on_states = [s for s in widget["/AP"]["/N"] if s != "/Off"]
@@ -157,7 +155,8 @@ def _template_field(object_number: int, widget: DictionaryObject) -> TemplateFie
             static,
             appearance,
             on_state=on_states[0].lstrip("/"),
-            **place,
+            rect=rect,
+            page_object=page_object,
         )
     if widget["/FT"] == "/Ch":
         kind: WidgetKind = "combo"
@@ -180,7 +179,8 @@ def _template_field(object_number: int, widget: DictionaryObject) -> TemplateFie
         default_appearance=default_appearance,
         font_name=font.group(1).decode("ascii") if font else "Helv",
         font_size=float(font.group(2)) if font else 10.0,
-        **place,
+        rect=rect,
+        page_object=page_object,
     )
 
 
