@@ -301,3 +301,19 @@ def test_many_fields_inflating_past_the_decoded_cap_are_too_much_data_within_300
         assert_reads_small_form(fresh)
     print(f"worker peak RSS after a {len(bombs)} byte PDF of 40 bombs: {peak_kib / 1024:.0f} MiB")
     assert peak_kib * 1024 < 300 * 1024 * 1024
+
+
+def test_field_text_past_the_cap_is_too_much_data_within_300_mb():
+    # No stream to inflate: a thousand fields of 25 KiB of control characters each, written out,
+    # which the JSON answer would hold six times over (\u0001 for each).
+    value = b"(" + b"\x01" * (25 * 1024) + b")"
+    text = pdfs.raw_form({f"field_{i:04d}": value for i in range(1000)})
+    with PdfSandbox() as fresh:
+        read = fresh.read(text)
+        assert read.outcome == "too-much-data", read.detail
+        assert read.detail == "the PDF's fields hold more than 8 MB of text"
+        with open(f"/proc/{fresh.worker_pid}/status") as status:
+            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        assert_reads_small_form(fresh)
+    print(f"worker peak RSS after a {len(text)} byte PDF of long fields: {peak_kib >> 10} MiB")
+    assert peak_kib * 1024 < 300 * 1024 * 1024

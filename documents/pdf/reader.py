@@ -74,10 +74,10 @@ class ReadLimits:
     still keeps a hostile file from taking a real share of a small server's memory. The
     interpreter and pypdf themselves take about 30 MiB of it.
 
-    `decoded_bytes` caps what all of one PDF's streams inflate to together, which is what keeps
-    a read within its 300 MB budget: pypdf keeps every inflated stream, and the answer holds a
-    text field's value again, up to six times over in JSON. Real forms inflate a few kB, the
-    largest file in our corpus 2 MB."""
+    `decoded_bytes` caps what all of one PDF's streams inflate to together, and the characters
+    of the field values answered, which is what keeps a read within its 300 MB budget: pypdf
+    keeps every inflated stream, and the answer holds each value again, up to six times over in
+    JSON. Real forms inflate a few kB, the largest file in our corpus 2 MB."""
 
     max_bytes: int = 30 * MB
     memory_bytes: int = 768 * MB

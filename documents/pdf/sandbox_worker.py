@@ -91,9 +91,12 @@ class DecodeBudget:
         self.exceeded = True
         raise DecodedBytesLimit(f"more than {self.limit} bytes inflated")
 
+    @property
+    def limit_text(self) -> str:
+        return f"{self.limit // MB} MB" if self.limit % MB == 0 else f"{self.limit} bytes"
+
     def refusal(self) -> dict[str, Any]:
-        limit = f"{self.limit // MB} MB" if self.limit % MB == 0 else f"{self.limit} bytes"
-        return answer("too-much-data", f"the PDF's contents inflate to more than {limit}")
+        return answer("too-much-data", f"the PDF's contents inflate to more than {self.limit_text}")
 
 
 def main() -> None:
@@ -163,7 +166,22 @@ def read_job(data: bytes, budget: DecodeBudget) -> dict[str, Any]:
     (it wraps or swallows some), because nothing read after it can be trusted to be whole.
     """
     result = _read_or_explain(data)
-    return budget.refusal() if budget.exceeded else result
+    if budget.exceeded:
+        return budget.refusal()
+    if answer_characters(result["fields"]) > budget.limit:
+        # Text written out uncompressed inflates nothing, yet costs the same once answered.
+        return answer(
+            "too-much-data", f"the PDF's fields hold more than {budget.limit_text} of text"
+        )
+    return result
+
+
+def answer_characters(fields: dict[str, Any]) -> int:
+    return sum(
+        len(value) if isinstance(value, str) else sum(len(item) for item in value)
+        for value in fields.values()
+        if isinstance(value, str | list)
+    )
 
 
 def _read_or_explain(data: bytes) -> dict[str, Any]:
