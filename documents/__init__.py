@@ -8,6 +8,7 @@ from documents.check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
 from documents.forms import FORMS, KINDS, get_form
 from documents.forms.common import ORGANISATION_TYPES, ROLES
 from documents.messages import describe
+from documents.pdf.marks import FormProblem
 from documents.pdf.reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
 from documents.pdf.receipt import render_receipt
 from documents.pdf.render import render_form
@@ -27,6 +28,7 @@ __all__ = [
     "FieldType",
     "FormCheck",
     "FormDefinition",
+    "FormProblem",
     "PdfRead",
     "PdfSandbox",
     "ReadLimits",

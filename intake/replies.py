@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 from documents import (
     SPECIMEN,
     FormDefinition,
+    FormProblem,
+    Rejection,
+    describe,
     get_form,
     issue_token,
     prefill_values,
@@ -49,6 +52,16 @@ def form_pdf(
     return Attachment(
         f"{form.kind}-form.pdf", "application/pdf", render_form(form, values=values, token=token)
     )
+
+
+def marked_form_pdf(
+    form: FormDefinition, token: str, values: Mapping[str, Any], problems: Sequence[Rejection]
+) -> Attachment:
+    """The sender's form sent back with their answers, its first page listing `problems` in the
+    words the email uses, and the fields at fault framed."""
+    marks = [FormProblem(p.step, p.field, describe(p, form)) for p in problems]
+    pdf = render_form(form, values=values, token=token, problems=marks)
+    return Attachment(f"{form.kind}-form.pdf", "application/pdf", pdf)
 
 
 def personal_request_form(services: Services, professional: Professional) -> tuple[str, Attachment]:

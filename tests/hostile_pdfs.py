@@ -238,6 +238,21 @@ def bomb_in_field_value(inflated: int = 2 * 1024**3) -> bytes:
     return raw_form({"bomb": b"6 0 R"}, build_extra=add_bomb)
 
 
+def bombs_in_many_fields(count: int = 40, inflated: int = 31 * 1024**2) -> bytes:
+    """`count` text fields, each valued by its own Flate stream inflating to `inflated` bytes:
+    every stream passes a per-stream limit of 32 MiB, while together they inflate to over 1 GiB
+    from about 1.3 MB of file."""
+
+    def add_bombs(pdf: RawPdf, field_numbers: list[int]) -> None:
+        for _ in range(count):
+            pdf.add(stream(zeros_bomb(inflated), b"/Filter /FlateDecode"))
+
+    # raw_form numbers the fields 5 to 4 + count; the bombs follow them.
+    first_bomb = 5 + count
+    values = {f"field_{i:02d}": b"%d 0 R" % (first_bomb + i) for i in range(count)}
+    return raw_form(values, build_extra=add_bombs)
+
+
 def bomb_in_page_content(inflated: int = 2 * 1024**3) -> bytes:
     """A good form whose page content inflates to `inflated` bytes: a reader of fields never
     needs to inflate it."""

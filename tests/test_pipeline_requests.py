@@ -13,7 +13,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import SENCO
-from fill_engines import fill_with_pypdf
+from fill_engines import fill_with_pdfium, fill_with_pypdf
 from mail_factory import (
     attached_files,
     body_texts,
@@ -219,6 +219,51 @@ def test_every_mistake_is_listed_at_once_and_the_corrected_form_is_accepted(serv
 
     assert (second.status, second.reasons) == (InboundStatus.ACCEPTED, [])
     assert the_reply(services, second.id)[0].kind == "confirmation"
+    assert count(services, Case) == 1
+
+
+def first_page_text(pdf: bytes) -> str:
+    return " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+
+
+def test_the_returned_form_marks_the_problems_and_corrected_in_chrome_is_accepted(services, senco):
+    token, _ = personal_request_form(services, senco)
+    sent = filled(token, answers(work_phone="12345", postcode="LE3 9Q"))
+    first = deliver(services, form_reply(sent, sender=SENCO, message_id="<m1@a>", files=LISTED))
+    _, reply = the_reply(services, first)
+    returned = attached_files(reply)["request-form.pdf"]
+
+    # The first page lists what the email lists, step by step, with the same sentences.
+    listing = first_page_text(returned)
+    assert listing.startswith("What to correct in this form")
+    email = body_texts(reply)[0]
+    for heading in (
+        "Step 1: Your work details and role",
+        "Step 2: About the child or young person",
+    ):
+        assert heading in listing and heading in email
+    sentences = [line.strip()[2:] for line in email.splitlines() if line.strip().startswith("- ")]
+    assert len(sentences) == 2
+    for sentence in sentences:
+        assert f"• {sentence}" in listing
+    assert len(pypdf.PdfReader(io.BytesIO(returned)).pages) == 1 + len(
+        pypdf.PdfReader(io.BytesIO(sent)).pages
+    )
+    back = read_back(services, returned)
+    assert back.token_text == token
+    assert back.validation.answers == read_back(services, sent).validation.answers
+
+    # Corrected in the returned form itself, as Chrome or Edge would, and sent back.
+    fixes = pdf_values(REQUEST, {k: REQUEST_EXAMPLE[k] for k in ("work_phone", "postcode")})
+    corrected = fill_with_pdfium(returned, fixes)
+    second = deliver(
+        services, form_reply(corrected, sender=SENCO, message_id="<m2@a>", files=LISTED)
+    )
+
+    assert (inbound(services, second).status, inbound(services, second).reasons) == (
+        InboundStatus.ACCEPTED,
+        [],
+    )
     assert count(services, Case) == 1
 
 

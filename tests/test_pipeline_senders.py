@@ -284,6 +284,20 @@ def test_an_unreadable_pdf_is_rejected_with_what_was_wrong(services, senco, kind
     assert "request-form.pdf" in attached_files(reply)
 
 
+def test_a_pdf_inflating_past_the_cap_is_held_for_a_person_and_not_answered(services, senco):
+    bombs = hostile_pdfs.bombs_in_many_fields()
+
+    message = deliver(
+        services, reply_with_pdf("completed-form.pdf", data=bombs, headers={"From": SENCO})
+    )
+
+    assert message.status == InboundStatus.QUARANTINED
+    [reason] = message.reasons
+    assert (reason["code"], reason["params"]["outcome"]) == ("pdf-unreadable", "too-much-data")
+    assert outbox(services, message.id) == []
+    assert nothing_recorded(services)
+
+
 def dsn_bounce() -> bytes:
     """A delivery-status report, without the Auto-Submitted and null Return-Path it also has,
     so that only its report type and its MAILER-DAEMON sender give it away."""

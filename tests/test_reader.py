@@ -160,14 +160,16 @@ def test_running_past_the_wall_clock_limit_is_a_timeout_and_the_next_read_works(
 def test_running_out_of_memory_is_reported_and_the_worker_replaced():
     # 30 MB of text in one field value: pypdf holds several copies of it on the way.
     big_value = pdfs.raw_form({"essay": b"6 0 R"}, build_extra=_add_inflating_stream(30 * 10**6))
-    with PdfSandbox(ReadLimits(memory_bytes=128 * 1024 * 1024)) as cramped:
+    # Past the default cap on inflated bytes: raised, so that memory is what runs out.
+    inflating = 64 * 1024 * 1024
+    with PdfSandbox(ReadLimits(memory_bytes=128 * 1024 * 1024, decoded_bytes=inflating)) as cramped:
         assert_reads_small_form(cramped)
         first_worker = cramped.worker_pid
         read = cramped.read(big_value)
         assert read.outcome is ReadOutcome.TOO_MUCH_MEMORY
         assert_reads_small_form(cramped)
         assert cramped.worker_pid not in (None, first_worker)
-    with PdfSandbox() as roomy:
+    with PdfSandbox(ReadLimits(decoded_bytes=inflating)) as roomy:
         read = roomy.read(big_value)
         assert read.outcome is ReadOutcome.OK
         assert len(read.fields["essay"]) == 1 + 258 * ((30 * 10**6 - 1) // 258)
@@ -278,4 +280,40 @@ def test_a_10_mb_pdf_is_read_in_under_300_mb():
         with open(f"/proc/{fresh.worker_pid}/status") as status:
             peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
     print(f"worker peak RSS after a {len(form)} byte PDF: {peak_kib / 1024:.0f} MiB")
+    assert peak_kib * 1024 < 300 * 1024 * 1024
+
+
+def test_many_fields_inflating_past_the_decoded_cap_are_too_much_data_within_300_mb():
+    # Forty field values of 31 MiB each: under the per-stream limit one by one, 1.2 GiB together.
+    bombs = pdfs.bombs_in_many_fields(40, 31 * 1024 * 1024)
+    assert len(bombs) < 1_500_000
+    with PdfSandbox() as fresh:
+        assert_reads_small_form(fresh)
+        worker = fresh.worker_pid
+        read = fresh.read(bombs)
+        assert read.outcome is ReadOutcome.TOO_MUCH_DATA, read.detail
+        assert read.detail == "the PDF's contents inflate to more than 8 MB"
+        assert read.fields == {}
+        # A clear answer, not a death: the same worker reads the next form.
+        assert fresh.worker_pid == worker
+        with open(f"/proc/{worker}/status") as status:
+            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        assert_reads_small_form(fresh)
+    print(f"worker peak RSS after a {len(bombs)} byte PDF of 40 bombs: {peak_kib / 1024:.0f} MiB")
+    assert peak_kib * 1024 < 300 * 1024 * 1024
+
+
+def test_field_text_past_the_cap_is_too_much_data_within_300_mb():
+    # No stream to inflate: a thousand fields of 25 KiB of control characters each, written out,
+    # which the JSON answer would hold six times over (\u0001 for each).
+    value = b"(" + b"\x01" * (25 * 1024) + b")"
+    text = pdfs.raw_form({f"field_{i:04d}": value for i in range(1000)})
+    with PdfSandbox() as fresh:
+        read = fresh.read(text)
+        assert read.outcome == "too-much-data", read.detail
+        assert read.detail == "the PDF's fields hold more than 8 MB of text"
+        with open(f"/proc/{fresh.worker_pid}/status") as status:
+            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        assert_reads_small_form(fresh)
+    print(f"worker peak RSS after a {len(text)} byte PDF of long fields: {peak_kib >> 10} MiB")
     assert peak_kib * 1024 < 300 * 1024 * 1024

@@ -2,152 +2,36 @@
 
 Drawing a form takes tens of milliseconds; filling a copy of the cached blank one is a matter of
 writing new versions of the fields that get a value, their appearance streams, a cross-reference
-section and a trailer pointing back at the original. `read_template` learns, once per blank form,
-where each field lives and what its dictionary holds.
+section and a trailer pointing back at the original. `documents.pdf.template` learns, once per
+blank form, where each field lives and what its dictionary holds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from io import BytesIO
-from typing import Literal
 
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from documents.pdf.field_font import field_font, wrap
+from documents.pdf.template import FormTemplate, TemplateField, pdf_number
 
-WidgetKind = Literal["text", "multiline", "combo", "checkbox"]
-
-_MULTILINE_FLAG = 1 << 12
-# Keys each filled field gets anew; /I (selected option index) is dropped so that it cannot
-# disagree with the new /V of a combo box.
-_REPLACED_KEYS = frozenset({"/V", "/AS", "/AP", "/I"})
-_DA_FONT = re.compile(rb"/(\S+)\s+([\d.]+)\s+Tf")
 _TEXT_INSET = 4  # from the widget's edge to the text, inside a 1 pt border
 _LITERAL_ESCAPES = {ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)", 13: "\\r", 10: "\\n"}
 
 
-@dataclass(frozen=True)
-class TemplateField:
-    """Where one widget of the blank form lives, and the parts of it a value leaves alone."""
-
-    object_number: int
-    kind: WidgetKind
-    width: float
-    height: float
-    static_entries: bytes  # the dictionary's entries other than _REPLACED_KEYS
-    appearance: bytes  # the /AP value of the blank form
-    on_state: str = "Yes"
-    background: bytes = b""  # "r g b rg" operator, or nothing
-    border: bytes = b""
-    default_appearance: bytes = b"/Helv 10 Tf 0 g"
-    font_name: str = "Helv"
-    font_size: float = 10.0
-
-
-@dataclass(frozen=True)
-class FormTemplate:
-    """A blank form's bytes and what an incremental update needs to know about them."""
-
-    pdf: bytes
-    fields: Mapping[str, TemplateField]
-    fonts: bytes  # a /Font resource dictionary: the AcroForm's own
-    next_object: int
-    previous_xref: int
-    trailer_entries: bytes  # /Root and /Info
-    first_id: bytes  # the first /ID string, hex, which an update keeps
-
-
-def read_template(pdf: bytes) -> FormTemplate:
-    """Learn each field's object number and dictionary from a blank form made by reportlab."""
-    reader = PdfReader(BytesIO(pdf), strict=True)
-    acro_form = reader.trailer["/Root"]["/AcroForm"]
-    fonts = _serialise(acro_form["/DR"].raw_get("/Font"))
-    fields: dict[str, TemplateField] = {}
-    for reference in acro_form["/Fields"]:
-        widget = reference.get_object()
-        fields[str(widget["/T"])] = _template_field(reference.idnum, widget)
-    trailer = reader.trailer
-    trailer_entries = b"/Root " + _serialise(trailer.raw_get("/Root"))
-    if "/Info" in trailer:
-        trailer_entries += b" /Info " + _serialise(trailer.raw_get("/Info"))
-    return FormTemplate(
-        pdf=pdf,
-        fields=fields,
-        fonts=fonts,
-        next_object=int(trailer["/Size"]),
-        previous_xref=int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0]),
-        trailer_entries=trailer_entries,
-        first_id=bytes(trailer["/ID"][0].original_bytes).hex().encode("ascii"),
-    )
-
-
-def _template_field(object_number: int, widget: DictionaryObject) -> TemplateField:
-    static = b" ".join(
-        key.encode("ascii") + b" " + _serialise(value)
-        for key, value in widget.items()
-        if key not in _REPLACED_KEYS
-    )
-    left, bottom, right, top = (float(v) for v in widget["/Rect"])
-    appearance = _serialise(widget.raw_get("/AP")) if "/AP" in widget else b""
-    if widget["/FT"] == "/Btn":
-        on_states = [s for s in widget["/AP"]["/N"] if s != "/Off"]
-        return TemplateField(
-            object_number,
-            "checkbox",
-            right - left,
-            top - bottom,
-            static,
-            appearance,
-            on_state=on_states[0].lstrip("/"),
-        )
-    if widget["/FT"] == "/Ch":
-        kind: WidgetKind = "combo"
-    elif int(widget.get("/Ff", 0)) & _MULTILINE_FLAG:
-        kind = "multiline"
-    else:
-        kind = "text"
-    characteristics = widget.get("/MK", {})
-    default_appearance = str(widget.get("/DA", "/Helv 10 Tf 0 g")).encode("latin-1")
-    font = _DA_FONT.search(default_appearance)
-    return TemplateField(
-        object_number,
-        kind,
-        right - left,
-        top - bottom,
-        static,
-        appearance,
-        background=_colour_operator(characteristics.get("/BG"), b"rg"),
-        border=_colour_operator(characteristics.get("/BC"), b"RG"),
-        default_appearance=default_appearance,
-        font_name=font.group(1).decode("ascii") if font else "Helv",
-        font_size=float(font.group(2)) if font else 10.0,
-    )
-
-
-def _serialise(value: PdfObject) -> bytes:
-    buffer = BytesIO()
-    value.write_to_stream(buffer)
-    return buffer.getvalue()
-
-
-def _colour_operator(components: ArrayObject | None, operator: bytes) -> bytes:
-    # Only RGB: the colours our layout sets. Anything else draws no background or border.
-    if not components or len(components) != 3:
-        return b""
-    return b" ".join(_number(float(c)) for c in components) + b" " + operator
-
-
-def _number(value: float) -> bytes:
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".") or b"0"
-
-
 def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> bytes:
     """The template with `values` (PDF field name to text or checkbox state) appended."""
-    update = _Update(template)
+    return fill_update(template, values).finish()
+
+
+def fill_update(template: FormTemplate, values: Mapping[str, str | bool]) -> IncrementalUpdate:
+    """The update that gives the template's fields `values`, open for more objects.
+
+    When every value gets our appearance, the update turns /NeedAppearances off: a viewer that
+    redraws fields itself may have no font for ŵ (PDFium, in Chrome and Edge, looks for one by
+    Windows code page and drops the letter), so ours are the ones to show.
+    """
+    update = IncrementalUpdate(template)
+    all_drawn = True
     for name, value in values.items():
         field = template.fields[name]
         if field.kind == "checkbox":
@@ -163,14 +47,20 @@ def fill_template(template: FormTemplate, values: Mapping[str, str | bool]) -> b
         stream = _text_appearance(field, text, template.fonts)
         if stream is not None:
             appearance = b"<< /N %d 0 R >>" % update.add_object(None, stream)
+        all_drawn = all_drawn and stream is not None
         update.add_object(
             field.object_number,
             b"<< %s /V %s /AP %s >>" % (field.static_entries, pdf_string(text), appearance),
         )
-    return update.finish()
+    if all_drawn and template.acro_form_object:
+        update.add_object(
+            template.acro_form_object,
+            b"<< %s /NeedAppearances false >>" % template.acro_form_entries,
+        )
+    return update
 
 
-class _Update:
+class IncrementalUpdate:
     """Objects appended after the original %%EOF, with their cross-reference section."""
 
     def __init__(self, template: FormTemplate):
@@ -181,6 +71,7 @@ class _Update:
         self.next_object = template.next_object
 
     def add_object(self, number: int | None, body: bytes) -> int:
+        """Write `body` as object `number` (a new version of it), or as a new object."""
         if number is None:
             number = self.next_object
             self.next_object += 1
@@ -235,34 +126,33 @@ def _name(text: str) -> bytes:
 def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | None:
     """A form XObject drawing `text` in the widget, or None when the font cannot show it.
 
-    The AcroForm font is a standard Type 1 font in PDFDocEncoding; for anything beyond that
-    (Welsh ŵ, CJK, emoji) the blank appearance stays and viewers draw the value themselves,
-    as /NeedAppearances asks them to.
+    Fields are drawn in the font their /DA names: the embedded DejaVu subset, which has the
+    Latin letters names need. For anything beyond it (Greek, CJK, emoji) the blank appearance
+    stays and viewers draw the value themselves, as /NeedAppearances asks them to.
     """
-    try:
-        text.encode("extpdfdoc")
-    except UnicodeEncodeError:
-        return None
+    font = field_font(field.font_name)
     size = field.font_size
     width, height = field.width, field.height
+    leading = size * 1.2
     if field.kind == "multiline":
-        leading = size * 1.2
         visible = max(1, int((height - 2 * _TEXT_INSET) // leading) + 1)
-        lines = _wrap(text, field.font_name, size, width - 2 * _TEXT_INSET, visible)
+        text = text.replace("\t", " ")
+        lines = wrap(text, font, size, width - 2 * _TEXT_INSET, visible)
         first_baseline = height - _TEXT_INSET - size * 0.8
     else:
-        leading = size * 1.2
         lines = [" ".join(text.split())]
         first_baseline = (height - size * 0.7) / 2
-    shown = b"\n".join(
-        b"(%s) Tj 0 %s Td" % (_escape_encoded(line), _number(-leading)) for line in lines
-    )
-    w, h = _number(width), _number(height)
-    inner_w, inner_h = _number(width - 2), _number(height - 2)
+    operands = [font.show(line) for line in lines]
+    if any(operand is None for operand in operands):
+        return None
+    shown = b"\n".join(b"%s Tj 0 %s Td" % (operand, pdf_number(-leading)) for operand in operands)
+    w, h = pdf_number(width), pdf_number(height)
+    inner_w, inner_h = pdf_number(width - 2), pdf_number(height - 2)
     content = b"".join(
         (
             b"%s 0 0 %s %s re f\n" % (field.background, w, h) if field.background else b"",
-            b"%s 1 w 0.5 0.5 %s %s re S\n" % (field.border, _number(width - 1), _number(height - 1))
+            b"%s 1 w 0.5 0.5 %s %s re S\n"
+            % (field.border, pdf_number(width - 1), pdf_number(height - 1))
             if field.border
             else b"",
             b"/Tx BMC q 1 1 %s %s re W n\nBT %s %s %s Td\n%s\nET Q EMC\n"
@@ -270,8 +160,8 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
                 inner_w,
                 inner_h,
                 field.default_appearance,
-                _number(_TEXT_INSET),
-                _number(first_baseline),
+                pdf_number(_TEXT_INSET),
+                pdf_number(first_baseline),
                 shown,
             ),
         )
@@ -281,72 +171,3 @@ def _text_appearance(field: TemplateField, text: str, fonts: bytes) -> bytes | N
         b"/Resources << /ProcSet [/PDF /Text] /Font %s >> /Length %d >>\nstream\n%s\nendstream"
         % (w, h, fonts, len(content), content)
     )
-
-
-def _escape_encoded(line: str) -> bytes:
-    raw = line.encode("extpdfdoc")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _wrap(text: str, font_name: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Up to `max_lines` lines of `text` no wider than `width`, breaking at spaces, or inside
-    words too long for a line. Widths add up because standard fonts are not kerned here."""
-    font = _BASE_FONTS.get(font_name, "Helvetica")
-    space = _text_width(" ", font, size)
-    lines: list[str] = []
-    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line, line_width = "", 0.0
-        for word in paragraph.split(" "):
-            word_width = _text_width(word, font, size)
-            if line and line_width + space + word_width <= width:
-                line, line_width = f"{line} {word}", line_width + space + word_width
-                continue
-            if line:
-                lines.append(line)
-            line, line_width = word, word_width
-            while line_width > width and len(line) > 1 and len(lines) < max_lines:
-                cut = _fitting_prefix(line, font, size, width)
-                lines.append(line[:cut])
-                line = line[cut:]
-                line_width = _text_width(line, font, size)
-            if len(lines) >= max_lines:
-                return lines[:max_lines]
-        lines.append(line)
-        if len(lines) >= max_lines:
-            break
-    return lines[:max_lines]
-
-
-def _fitting_prefix(word: str, font: str, size: float, width: float) -> int:
-    """How many characters of `word` fit in `width` (at least one)."""
-    used = 0.0
-    for index, character in enumerate(word):
-        used += _text_width(character, font, size)
-        if used > width:
-            return max(1, index)
-    return len(word)
-
-
-def _text_width(text: str, font: str, size: float) -> float:
-    """Like reportlab's stringWidth, from a table of character widths: without reportlab's C
-    accelerator, measuring word by word would take most of the time of a personalised render."""
-    widths = _CHARACTER_WIDTHS.setdefault(font, {})
-    total = 0.0
-    for character in text:
-        width = widths.get(character)
-        if width is None:
-            width = widths[character] = stringWidth(character, font, 1.0)
-        total += width
-    return total * size
-
-
-_CHARACTER_WIDTHS: dict[str, dict[str, float]] = {}
-
-
-# reportlab's short AcroForm font names back to the standard fonts they stand for.
-_BASE_FONTS = {
-    "Helv": "Helvetica",
-    "HeBo": "Helvetica-Bold",
-    "Cour": "Courier",
-    "Time": "Times-Roman",
-}

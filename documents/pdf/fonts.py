@@ -11,12 +11,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+DEJAVU_SANS = _DEJAVU / "DejaVuSans.ttf"
 
 
 @cache
 def text_fonts() -> tuple[str, str]:
     """(regular, bold) font names registered with reportlab."""
-    regular, bold = _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"
+    regular, bold = DEJAVU_SANS, _DEJAVU / "DejaVuSans-Bold.ttf"
     if regular.exists() and bold.exists():
         pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
         pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))

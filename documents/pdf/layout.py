@@ -10,8 +10,10 @@ from io import BytesIO
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.acroform import PDFFromString
+from reportlab.pdfbase.pdfdoc import PDFString
 from reportlab.pdfgen.canvas import Canvas
 
+from documents.pdf.field_font import embed_field_font, unicode_field_font
 from documents.pdf.page import (
     BODY_SIZE,
     BOLD,
@@ -65,16 +67,33 @@ def draw_blank_form(form: FormDefinition) -> bytes:
 def _write_form_resources(canvas: Canvas) -> None:
     """The AcroForm's default resources, written by us: reportlab repeats the /Font key when
     there is more than one font, and leaves out ZapfDingbats, which viewers that redraw a
-    checkbox's tick look for."""
+    checkbox's tick look for. The Unicode field font goes in beside reportlab's Helvetica."""
     acro_form = canvas.acroForm
     fonts = dict(acro_form.fonts)
     fonts["ZaDb"] = acro_form.getRefStr(
         PDFFromString("<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats /Name /ZaDb >>")
     )
+    field_font = unicode_field_font()
+    if field_font is not None:
+        fonts[field_font.resource_name] = embed_field_font(canvas, field_font)
+        _name_font_in_fields(canvas, field_font.resource_name)
     font_entries = " ".join(f"/{name} {ref}" for name, ref in sorted(fonts.items()))
     acro_form.extras["DR"] = PDFFromString(
         f"<< /Encoding << /RLAFencoding {acro_form.encRefStr} >> /Font << {font_entries} >> >>"
     )
+
+
+def _name_font_in_fields(canvas: Canvas, resource_name: str) -> None:
+    """Point each text and choice field's /DA at `resource_name`: reportlab's acroform only
+    writes the standard 14 fonts there."""
+    objects = canvas._doc.idToObject  # no public way to reach a field reportlab has made
+    font = f"/{canvas.acroForm.formFontNames[FIELD_FONT]} "
+    for reference in canvas.acroForm.fields:
+        widget = objects[reference.name]
+        if "DA" in widget and widget["FT"] in ("/Tx", "/Ch"):
+            appearance = widget["DA"].s
+            if appearance.startswith(font):
+                widget["DA"] = PDFString(f"/{resource_name} " + appearance[len(font) :])
 
 
 def _draw_hidden_fields(canvas: Canvas, form: FormDefinition) -> None:

@@ -31,6 +31,7 @@ class ReadOutcome(StrEnum):
     TOO_LARGE = "too-large"
     TIMEOUT = "timeout"
     TOO_MUCH_MEMORY = "too-much-memory"
+    TOO_MUCH_DATA = "too-much-data"
 
 
 # Outcomes the worker may report; the others are decided here, or from how the worker died.
@@ -42,6 +43,7 @@ WORKER_OUTCOMES = frozenset(
         ReadOutcome.XFA,
         ReadOutcome.NO_FIELDS,
         ReadOutcome.TOO_MUCH_MEMORY,
+        ReadOutcome.TOO_MUCH_DATA,
     }
 )
 
@@ -70,10 +72,16 @@ class ReadLimits:
     """Limits on one read. 768 MiB of address space is about 25 times the largest PDF we
     accept, which pypdf needs at worst for its parsed objects and one decompressed stream; it
     still keeps a hostile file from taking a real share of a small server's memory. The
-    interpreter and pypdf themselves take about 30 MiB of it."""
+    interpreter and pypdf themselves take about 30 MiB of it.
+
+    `decoded_bytes` caps what all of one PDF's streams inflate to together, and the characters
+    of the field values answered, which is what keeps a read within its 300 MB budget: pypdf
+    keeps every inflated stream, and the answer holds each value again, up to six times over in
+    JSON. Real forms inflate a few kB, the largest file in our corpus 2 MB."""
 
     max_bytes: int = 30 * MB
     memory_bytes: int = 768 * MB
+    decoded_bytes: int = 8 * MB
     cpu_seconds: float = 10
     wall_seconds: float = 20
 
@@ -87,7 +95,7 @@ class PdfSandbox:
 
     def __init__(self, limits: ReadLimits | None = None) -> None:
         self.limits = limits or ReadLimits()
-        self._worker = WorkerProcess(self.limits.memory_bytes)
+        self._worker = WorkerProcess(self.limits.memory_bytes, self.limits.decoded_bytes)
         self._lock = threading.Lock()
 
     def read(self, data: bytes) -> PdfRead:

@@ -8,11 +8,13 @@ each personalised copy is the blank one plus an incremental update holding its v
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from documents.pdf.fill import FormTemplate, fill_template, read_template
+from documents.pdf.fill import fill_update
 from documents.pdf.layout import draw_blank_form
+from documents.pdf.marks import FormProblem, mark_problems
+from documents.pdf.template import FormTemplate, read_template
 from documents.pdfvalues import pdf_values
 from documents.schema import TOKEN_FIELD, FormDefinition
 
@@ -21,16 +23,23 @@ _templates_lock = threading.Lock()
 
 
 def render_form(
-    form: FormDefinition, *, values: Mapping[str, Any] | None = None, token: str = ""
+    form: FormDefinition,
+    *,
+    values: Mapping[str, Any] | None = None,
+    token: str = "",
+    problems: Sequence[FormProblem] = (),
 ) -> bytes:
-    """The fillable PDF of `form` with `values` (answers by field name) and `token` filled in."""
+    """The fillable PDF of `form` with `values` (answers by field name) and `token` filled in,
+    and, when a reply lists `problems`, pages listing them first and their fields framed."""
     template = blank_template(form)
     filled = pdf_values(form, values) if values else {}
     if token:
         filled[TOKEN_FIELD] = token
-    if not filled:
+    if not filled and not problems:
         return template.pdf
-    return fill_template(template, filled)
+    update = fill_update(template, filled)
+    mark_problems(update, form, problems)
+    return update.finish()
 
 
 def blank_template(form: FormDefinition) -> FormTemplate:

@@ -58,8 +58,9 @@ class WorkerProcess:
     Not thread-safe: its owner runs one job at a time.
     """
 
-    def __init__(self, memory_bytes: int) -> None:
+    def __init__(self, memory_bytes: int, decoded_bytes: int) -> None:
         self.memory_bytes = memory_bytes
+        self.decoded_bytes = decoded_bytes
         self.jobs_done = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -104,7 +105,13 @@ class WorkerProcess:
 
     def _start(self) -> None:
         # -P keeps the worker's own folder off sys.path, so nothing of ours can be imported there.
-        command = [sys.executable, "-P", str(WORKER_SCRIPT), str(self.memory_bytes)]
+        command = [
+            sys.executable,
+            "-P",
+            str(WORKER_SCRIPT),
+            str(self.memory_bytes),
+            str(self.decoded_bytes),
+        ]
         process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,

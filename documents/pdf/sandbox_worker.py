@@ -19,6 +19,7 @@ import warnings
 from typing import Any
 
 import pypdf
+import pypdf.filters
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
@@ -36,6 +37,8 @@ RECURSION_LIMIT = 2000
 # decompression bomb stops here instead of at the address-space limit.
 MAX_INFLATED_BYTES = 32 * 1024 * 1024
 
+MB = 1024 * 1024
+
 RADIO_FLAG = 1 << 15
 PUSHBUTTON_FLAG = 1 << 16
 MULTISELECT_FLAG = 1 << 21
@@ -48,8 +51,56 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
 
+class DecodedBytesLimit(Exception):
+    """The PDF's streams inflate to more than one job may decode."""
+
+
+class DecodeBudget:
+    """The bytes pypdf inflates in one job, from every stream together, and the cap on them.
+
+    The per-stream limits stop one bomb; this stops many small ones (forty field values of
+    31 MiB each), whose inflated bytes pypdf keeps, and which the JSON answer then holds again.
+    Every decoding in pypdf goes through `pypdf.filters.decode_stream_data`, so it is wrapped
+    there; `exceeded` stays set for the job even if pypdf swallows the exception somewhere.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.exceeded = False
+        self._decode = pypdf.filters.decode_stream_data
+
+    def install(self) -> None:
+        # pypdf imports the function from its module at each call, so replacing it there works.
+        pypdf.filters.decode_stream_data = self.decode
+
+    def start_job(self) -> None:
+        self.used = 0
+        self.exceeded = False
+
+    def decode(self, stream: StreamObject) -> bytes:
+        if self.used >= self.limit:
+            self._refuse()
+        data = self._decode(stream)
+        self.used += len(data)
+        if self.used > self.limit:
+            self._refuse()
+        return data
+
+    def _refuse(self) -> None:
+        self.exceeded = True
+        raise DecodedBytesLimit(f"more than {self.limit} bytes inflated")
+
+    @property
+    def limit_text(self) -> str:
+        return f"{self.limit // MB} MB" if self.limit % MB == 0 else f"{self.limit} bytes"
+
+    def refusal(self) -> dict[str, Any]:
+        return answer("too-much-data", f"the PDF's contents inflate to more than {self.limit_text}")
+
+
 def main() -> None:
-    memory_bytes = int(sys.argv[1])
+    memory_bytes, decoded_bytes = int(sys.argv[1]), int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     sys.setrecursionlimit(RECURSION_LIMIT)
     # Hostile files make pypdf warn on every object; formatting warnings nobody reads costs time.
@@ -65,6 +116,8 @@ def main() -> None:
         jbig2dec_binary=None,
         disable_legacy_handling=True,
     )
+    budget = DecodeBudget(decoded_bytes)
+    budget.install()
     jobs, replies = sys.stdin.buffer, sys.stdout.buffer
     replies.write(READY)
     replies.flush()
@@ -76,10 +129,14 @@ def main() -> None:
             length, cpu_millis = JOB_HEADER.unpack(header)
             data = jobs.read(length)
             limit_cpu(cpu_millis / 1000)
-            result = read_job(data)
+            budget.start_job()
+            result = read_job(data, budget)
             del data
             payload = encode_answer(result)
-            replies.write(REPLY_HEADER.pack(len(payload)) + payload)
+            del result
+            # Two writes: joining the header to a large answer would copy it once more.
+            replies.write(REPLY_HEADER.pack(len(payload)))
+            replies.write(payload)
             replies.flush()
     except MemoryError:
         sys.exit(EXIT_OUT_OF_MEMORY)
@@ -102,8 +159,32 @@ def encode_answer(answer: dict[str, Any]) -> bytes:
         return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
-def read_job(data: bytes) -> dict[str, Any]:
-    """The answer for one PDF: every exception pypdf raises becomes an outcome, never a crash."""
+def read_job(data: bytes, budget: DecodeBudget) -> dict[str, Any]:
+    """The answer for one PDF: every exception pypdf raises becomes an outcome, never a crash.
+
+    Past the decoding cap the answer is too-much-data whatever pypdf made of our exception
+    (it wraps or swallows some), because nothing read after it can be trusted to be whole.
+    """
+    result = _read_or_explain(data)
+    if budget.exceeded:
+        return budget.refusal()
+    if answer_characters(result["fields"]) > budget.limit:
+        # Text written out uncompressed inflates nothing, yet costs the same once answered.
+        return answer(
+            "too-much-data", f"the PDF's fields hold more than {budget.limit_text} of text"
+        )
+    return result
+
+
+def answer_characters(fields: dict[str, Any]) -> int:
+    return sum(
+        len(value) if isinstance(value, str) else sum(len(item) for item in value)
+        for value in fields.values()
+        if isinstance(value, str | list)
+    )
+
+
+def _read_or_explain(data: bytes) -> dict[str, Any]:
     try:
         return read_fields(data)
     except MemoryError:

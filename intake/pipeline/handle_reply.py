@@ -20,7 +20,7 @@ from notifier import Attachment
 from store import AdviceRequest, Case, InboundStatus, Professional, Submission, TimelineKind
 
 # Reader outcomes that suggest a hostile file: held for a person rather than answered.
-HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory"})
+HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory", "too-much-data"})
 
 
 def on_status(ctx: Context, found: Match) -> None:
