@@ -19,7 +19,7 @@ from pypdf.generic import DictionaryObject
 from render_stress_form import STRESS
 
 from documents.forms import FORMS
-from documents.pdf.field_font import unicode_field_font
+from documents.pdf.fonts import unicode_field_font
 from documents.pdf.render import render_form
 from documents.pdfvalues import answers_from_pdf, pdf_values
 from documents.schema import (

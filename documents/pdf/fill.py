@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from documents.pdf.field_font import field_font, wrap
+from documents.pdf.fonts import field_font, wrap
 from documents.pdf.template import FormTemplate, TemplateField, pdf_number
 
 _TEXT_INSET = 4  # from the widget's edge to the text, inside a 1 pt border

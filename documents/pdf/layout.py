@@ -13,7 +13,7 @@ from reportlab.pdfbase.acroform import PDFFromString
 from reportlab.pdfbase.pdfdoc import PDFString
 from reportlab.pdfgen.canvas import Canvas
 
-from documents.pdf.field_font import embed_field_font, unicode_field_font
+from documents.pdf.fonts import embed_field_font, unicode_field_font
 from documents.pdf.page import (
     BODY_SIZE,
     BOLD,

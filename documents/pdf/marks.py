@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from documents.pdf.field_font import FieldFont, field_font, unicode_field_font, wrap
 from documents.pdf.fill import IncrementalUpdate
+from documents.pdf.fonts import FieldFont, field_font, unicode_field_font, wrap
 from documents.pdf.page import CONTENT_WIDTH, MARGIN, PAGE_HEIGHT
 from documents.pdf.template import FormTemplate, PageTree, pdf_number
 from documents.schema import FieldType, FormDefinition
