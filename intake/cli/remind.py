@@ -12,8 +12,8 @@ import json
 import sys
 
 from intake.cli.args import iso_date
+from intake.cli.opened import opened
 from intake.reminders.run import ReminderReport, run_reminders
-from intake.services import open_services
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -25,12 +25,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remind(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings) as services:
         report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
         items = report.items  # read from the store while it is open
-    finally:
-        services.close()
     for item in items:
         if args.json:
             print(json.dumps(item.as_json()))
