@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 from intake.cases.advice_requests import find_case
@@ -74,7 +75,7 @@ def run_case_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_case(document: dict[str, Any], shown_time) -> None:
+def print_case(document: dict[str, Any], shown_time: Callable[[str], str | None]) -> None:
     """The case for a person: what it is and where it stands, then one table per part."""
     print(f"{document['reference']}: {document['stage_name']} (day 0 {document['day0']})")
     print(f"requested by {document['requested_by']}")

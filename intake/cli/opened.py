@@ -61,11 +61,15 @@ def unreachable_reason(url: str, exc: BaseException) -> str | None:
 
 
 def why(exc: BaseException) -> str:
-    """The driver's own reason, on one line: `Connection refused`, not the whole report."""
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
+    """The driver's own reason, short: `Connection refused`, not the whole report."""
     # psycopg: `connection failed: connection to server at "h", port 1 failed: Connection refused`
-    return " ".join(first.rpartition(" failed: ")[2].split())
+    return one_line(exc).rpartition(" failed: ")[2]
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of the driver's message (SQLAlchemy adds lines and a link after it)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 def require_database(settings: Settings) -> None:

@@ -20,7 +20,7 @@ from intake.cases.accounts import add_professional, professional_summary
 from intake.cases.case_view import queue_rows
 from intake.cli.args import JSON_HELP, Choice
 from intake.cli.cases import add_case_commands
-from intake.cli.opened import opened, unreachable_reason
+from intake.cli.opened import one_line, opened, unreachable_reason
 from intake.cli.tables import local_time, print_rows
 from intake.errors import CommandFailed
 from intake.pipeline.process import outcome_of, process_all
@@ -103,11 +103,6 @@ def run_init(args: argparse.Namespace) -> int:
         raise CommandFailed(reason) from None
     print(f"database ready at {url}", file=sys.stderr)
     return 0
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 def run_serve(args: argparse.Namespace) -> int:
