@@ -232,3 +232,14 @@ def test_demo_folder_is_made_then_emptied_only_when_the_demo_made_it(tmp_path: P
     with pytest.raises(CommandFailed, match="not empty"):
         prepare_folder(tmp_path / "theirs")
     assert (tmp_path / "theirs" / "notes.txt").read_text() == "keep"
+
+
+def test_init_does_not_print_the_database_password(tmp_path: Path) -> None:
+    from db_fixtures import scratch_postgres_database
+    from sqlalchemy.engine import make_url
+
+    with scratch_postgres_database() as url:
+        with_password = make_url(url).set(password="s3cret-pw").render_as_string(False)
+        result = run(tmp_path, "init", env={"INTAKE_DATABASE_URL": with_password})
+    assert result.returncode == 0, result.stderr
+    assert "database ready at" in result.stderr and "s3cret-pw" not in result.stderr

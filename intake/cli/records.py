@@ -15,6 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from documents import ORGANISATION_TYPES, ROLES
 from intake.cases.accounts import add_professional, professional_summary
 from intake.cases.case_view import queue_rows
@@ -101,7 +103,9 @@ def run_init(args: argparse.Namespace) -> int:
         if reason is None:
             reason = f"cannot create or upgrade the database: {one_line(exc)}"
         raise CommandFailed(reason) from None
-    print(f"database ready at {url}", file=sys.stderr)
+    # Never the password: this line ends up in terminals, CI logs and support tickets.
+    shown = make_url(url).render_as_string(hide_password=True)
+    print(f"database ready at {shown}", file=sys.stderr)
     return 0
 
 
