@@ -243,3 +243,20 @@ def test_init_does_not_print_the_database_password(tmp_path: Path) -> None:
         result = run(tmp_path, "init", env={"INTAKE_DATABASE_URL": with_password})
     assert result.returncode == 0, result.stderr
     assert "database ready at" in result.stderr and "s3cret-pw" not in result.stderr
+
+
+def test_a_read_only_command_leaves_an_empty_postgresql_database_empty(tmp_path: Path) -> None:
+    from db_fixtures import scratch_postgres_database
+    from sqlalchemy import create_engine, inspect
+
+    (tmp_path / "home").mkdir()
+    with scratch_postgres_database() as url:
+        result = run(tmp_path, "queue", env={"INTAKE_DATABASE_URL": url})
+        engine = create_engine(url)
+        try:
+            tables = inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+    assert result.returncode == 1, result.stdout
+    assert "no database yet" in result.stderr and "intake init" in result.stderr, result.stderr
+    assert tables == []

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from intake.errors import CommandFailed
 from intake.services import Services, open_services
 from intake.settings import Settings
+from store import open_database
 
 
 @contextmanager
@@ -23,9 +25,9 @@ def opened(settings: Settings, *, create: bool = False) -> Iterator[Services]:
     """The service's parts for one command. Only a command that may start a new service
     (`create=True`: init, serve, ingest, professional add) makes the database when there is
     none; the others refuse with a pointer to `intake init`."""
-    if not create:
-        require_database(settings)
     with database_errors(settings.database_url):
+        if not create:
+            require_database(settings)
         services = open_services(settings)
         try:
             yield services
@@ -73,14 +75,29 @@ def one_line(exc: BaseException) -> str:
 
 
 def require_database(settings: Settings) -> None:
-    """CommandFailed unless there is a database to open: for SQLite its file, for a server the
-    home folder that `intake init` makes (it holds the raw mail and the token key)."""
-    parsed = make_url(settings.database_url)
+    """CommandFailed unless there is a database to open: for SQLite its file; for a server the
+    home folder that `intake init` makes (it holds the raw mail and the token key) and a schema
+    that `intake init` made (an empty database on the server is left empty)."""
+    url = settings.database_url
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
         if path and path != ":memory:" and not Path(path).is_file():
             raise CommandFailed(f"no database yet at {path}: run `intake init` first")
-    elif not Path(settings.home).is_dir():
+        return
+    if not Path(settings.home).is_dir():
         raise CommandFailed(
             f"no database yet: INTAKE_HOME {settings.home} does not exist (run `intake init` first)"
         )
+    if not has_schema(url):
+        where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+        raise CommandFailed(f"no database yet at {where}: run `intake init` first")
+
+
+def has_schema(url: str) -> bool:
+    """Whether Alembic has ever migrated the database at `url` (its version table exists)."""
+    database = open_database(url)
+    try:
+        return inspect(database.engine).has_table("alembic_version")
+    finally:
+        database.close()
