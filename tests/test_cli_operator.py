@@ -260,3 +260,12 @@ def test_a_read_only_command_leaves_an_empty_postgresql_database_empty(tmp_path:
     assert result.returncode == 1, result.stdout
     assert "no database yet" in result.stderr and "intake init" in result.stderr, result.stderr
     assert tables == []
+
+
+def test_help_lists_each_choice_whole(tmp_path: Path) -> None:
+    from intake.cases.timeline import StageCode
+
+    shown = run(tmp_path, "case", "stage", "--help", env={"COLUMNS": "80"})
+    assert shown.returncode == 0, shown.stderr
+    words = shown.stdout.replace(",", " ").split()
+    assert [s for s in StageCode if s.value.lower().replace("_", "-") not in words] == []

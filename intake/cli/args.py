@@ -11,8 +11,26 @@ from __future__ import annotations
 import argparse
 import getpass
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 from datetime import date
+
+
+class ChoiceListFormatter(argparse.HelpFormatter):
+    """Help wrapped between words only: a choice such as `parties-notified` is never split at its
+    hyphen, where it would read as two choices and could not be copied."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+class Parser(argparse.ArgumentParser):
+    """The `intake` parser; its subcommands' parsers are made of the same class, so every help
+    page wraps the same way."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", ChoiceListFormatter)
+        super().__init__(*args, **kwargs)
 
 
 def iso_date(text: str) -> date:

@@ -19,6 +19,7 @@ from intake.cli import demo
 from intake.cli import forms as cli_forms
 from intake.cli import records as cli_records
 from intake.cli import remind as cli_remind
+from intake.cli.args import Parser
 from intake.errors import CommandFailed
 from intake.settings import SettingsError, load_settings
 
@@ -27,7 +28,7 @@ DISTRIBUTION = "ehcp-intake"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="intake",
         description="EHC needs assessment requests and advice by email and fillable PDF.",
         epilog="Settings come from INTAKE_* environment variables, then ./intake.toml, then "
