@@ -29,7 +29,9 @@ def table(stdout: str) -> tuple[list[str], list[str]]:
 
 def test_queue_and_outbox_are_tables_with_headings_and_no_none(tmp_path: Path) -> None:
     (tmp_path / "1.eml").write_bytes(UNKNOWN_SENDER)
-    assert run(tmp_path, "ingest", str(tmp_path / "1.eml")).returncode == 0
+    ingested = run(tmp_path, "ingest", str(tmp_path / "1.eml"))
+    assert ingested.returncode == 0, ingested.stderr
+    assert ingested.stdout.splitlines()[0] == f"{tmp_path / '1.eml'}: rejected"
 
     queue = run(tmp_path, "queue", "--status", "all")
     assert queue.returncode == 0, queue.stderr
