@@ -136,3 +136,20 @@ def _section(stdout: str, heading: str) -> list[str]:
             break
         rows.append(line.strip())
     return rows
+
+
+def test_remind_lists_its_reminders_as_a_table(tmp_path: Path, pdf_sandbox) -> None:
+    services = initialised_home(tmp_path, pdf_sandbox)
+    try:
+        records = Records(services.db)
+        case = records.case(date(2025, 12, 1), stage="FINAL_ISSUED")
+        advice = records.advice(case, date(2025, 12, 1), date(2026, 1, 19))
+    finally:
+        services.close()
+    dry = run(tmp_path, "remind", "--today", "2026-01-05", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    headings, [line] = table(dry.stdout)
+    assert headings == ["KIND", "CASE", "ABOUT", "DUE", "TO", "DOMAIN"]
+    assert line.split() == [
+        "due-in-14", case, advice, "2026-01-19", "health.example.nhs.uk"
+    ]  # fmt: skip
