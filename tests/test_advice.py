@@ -716,11 +716,16 @@ def test_advice_commands(tmp_path, pdf_sandbox):
          "intake: no case EHC-2020-999999"),
         ((case_reference, "--professional", "nobody@x.example", "--type", "medical"),
          "intake: no professional with the address nobody@x.example"),
-        ((case_reference, "--professional", ADVISER, "--type", "astrology"),
-         "intake: advice type 'astrology' is not one of: " + ", ".join(ADVICE_TYPES)),
     ):  # fmt: skip
         refused = run(tmp_path, "advice", "request", *args)
         assert (refused.returncode, refused.stderr.strip()) == (1, reason)
+    # An unknown type is a bad choice, a usage error like any other.
+    refused = run(
+        tmp_path, "advice", "request", case_reference, "--professional", ADVISER,
+        "--type", "astrology",
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "invalid choice: 'astrology' (choose from " + ", ".join(ADVICE_TYPES) in refused.stderr
 
     listed = run(tmp_path, "advice", "list", "--case", case_reference, "--json")
     assert listed.returncode == 0, listed.stderr

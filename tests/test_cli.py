@@ -182,7 +182,7 @@ def test_professional_add_list_and_refusals(tmp_path: Path) -> None:
         "--organisation",
         "A School",
     )
-    assert bad_role.returncode == 1 and "role 'Wizard'" in bad_role.stderr
+    assert bad_role.returncode == 2 and "invalid choice: 'Wizard'" in bad_role.stderr
     listed = run(tmp_path, "professional", "list", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(r["email"], r["active"]) for r in rows] == [("A.Senco@school.example", True)]

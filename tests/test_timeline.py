@@ -502,9 +502,7 @@ def test_case_stage_and_exception_commands(tmp_path, pdf_sandbox) -> None:
     bad_ground = run(
         tmp_path, "case", "exception", reference, "--ground", "HOLIDAY", "--start", "2026-01-10"
     )
-    assert (
-        bad_ground.returncode == 1 and "'HOLIDAY' is not an exception ground" in bad_ground.stderr
-    )
+    assert bad_ground.returncode == 2 and "invalid choice: 'HOLIDAY'" in bad_ground.stderr
 
     shown = run(tmp_path, "case", "show", reference, "--json")
     assert shown.returncode == 0, shown.stderr

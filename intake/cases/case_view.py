@@ -311,5 +311,15 @@ def case_document(services: Services, reference: str, today: date | None = None)
         }
 
 
+def form_version_label(submission: dict[str, Any], advice_requests: list[dict[str, Any]]) -> str:
+    """`request v2`, or `advice ADV-2026-000001 v1`: advice versions count per advice request,
+    so the version alone would not say which form it is (rows as `case_document` gives them)."""
+    if submission["advice_request_id"] is None:
+        return f"{submission['kind']} v{submission['version']}"
+    references = {a["id"]: a["reference"] for a in advice_requests}
+    answered = references.get(submission["advice_request_id"], "?")
+    return f"{submission['kind']} {answered} v{submission['version']}"
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None

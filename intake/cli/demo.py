@@ -27,10 +27,11 @@ from documents.schema import TOKEN_FIELD
 from intake.cases.accounts import add_professional
 from intake.cases.case_view import case_document
 from intake.cli.demo_advice import tell_the_advice_story
+from intake.cli.opened import opened
 from intake.errors import CommandFailed
 from intake.replies import Thread, send_request_form
 from intake.serve import RunningService
-from intake.services import Services, open_services
+from intake.services import Services
 
 # The two mistakes our professional makes: a postcode one character short, and no signature.
 MISTAKES = {"postcode": "LE1 6Z", "signed_name": None}
@@ -43,12 +44,17 @@ SENCO = {
     "phone": "+441164960123",
 }
 WAIT_SECONDS = 30
+# Left in every folder the demo makes: only a folder holding it is ever emptied by a later run.
+MADE_BY_THE_DEMO = ".intake-demo"
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="tell the whole story on embedded defaults")
     demo.add_argument(
-        "--out", type=Path, help="folder for the demo (default: $INTAKE_HOME/demo; emptied first)"
+        "--out",
+        type=Path,
+        help="a new or empty folder for the demo (default: $INTAKE_HOME/demo); a folder an "
+        "earlier demo made is emptied first",
     )
     demo.set_defaults(run=run_demo)
 
@@ -59,9 +65,7 @@ def say(text: str = "") -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out or Path(args.settings.home) / "demo"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    prepare_folder(out)
     settings = dataclasses.replace(
         args.settings,
         home=out / "service",
@@ -70,15 +74,34 @@ def run_demo(args: argparse.Namespace) -> int:
         imap_url=None,
         smtp_listen=_listen_address(args.settings.smtp_listen),
     )
-    services = open_services(settings)
-    service = RunningService(services, imap=False)
-    try:
-        service.start()
-        tell_the_story(services, out)
-    finally:
-        service.stop()
-        services.close()
+    with opened(settings, create=True) as services:
+        service = RunningService(services, imap=False)
+        try:
+            service.start()
+            tell_the_story(services, out)
+        finally:
+            service.stop()
     return 0
+
+
+def prepare_folder(out: Path) -> None:
+    """Make the demo's folder; or empty one an earlier demo made; or use an empty one. A folder
+    with anything else in it is refused: the demo never deletes what it did not make."""
+    if out.exists() and not out.is_dir():
+        raise CommandFailed(f"{out} is not a folder: give --out a new or empty folder")
+    if (out / MADE_BY_THE_DEMO).is_file():
+        for entry in out.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    elif out.exists() and any(out.iterdir()):
+        raise CommandFailed(
+            f"{out} is not empty and an earlier demo did not make it: give --out a new or empty "
+            "folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MADE_BY_THE_DEMO).write_text("made by `intake demo`, which empties it on its next run\n")
 
 
 def tell_the_story(services: Services, out: Path) -> None:

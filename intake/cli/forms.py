@@ -21,35 +21,41 @@ from documents import (
 )
 from intake.cases.accounts import find_professional
 from intake.cases.advice_requests import advice_form, find_advice_request
+from intake.cli.args import Choice
+from intake.cli.opened import opened
 from intake.errors import CommandFailed
 from intake.replies import personal_request_form
-from intake.services import open_services
 from store import Professional
+
+KIND = Choice(KINDS)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     forms = commands.add_parser("forms", help="the forms: schema, example answers, render, check")
-    sub = forms.add_subparsers(dest="forms_command", required=True, metavar="ACTION")
+    sub = forms.add_subparsers(
+        dest="forms_command", required=True, metavar="ACTION",
+        help="schema, example, render or check",
+    )  # fmt: skip
 
     schema = sub.add_parser("schema", help="a form's steps, fields and rules")
-    schema.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
+    schema.add_argument("kind", type=KIND, metavar="KIND", help=KIND.help())
     schema.add_argument("--json", action="store_true", help="print JSON")
     schema.set_defaults(run=run_schema)
 
     example = sub.add_parser("example", help="a complete, valid set of answers")
-    example.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
+    example.add_argument("kind", type=KIND, metavar="KIND", help=KIND.help())
     example.add_argument("--json", action="store_true", help="print JSON")
     example.set_defaults(run=run_example)
 
     render = sub.add_parser("render", help="write a fillable PDF")
-    render.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
+    render.add_argument("kind", type=KIND, metavar="KIND", help=KIND.help())
     render.add_argument("--professional", metavar="EMAIL", help="pre-fill for this account")
     render.add_argument("--advice-request", metavar="REF", help="the advice request it answers")
     render.add_argument("--out", required=True, type=Path, metavar="FILE", help="PDF to write")
     render.set_defaults(run=run_render)
 
     check = sub.add_parser("check", help="read a filled PDF and validate every step")
-    check.add_argument("file", type=Path, metavar="FILE.pdf")
+    check.add_argument("file", type=Path, metavar="FILE.pdf", help="the filled PDF to read")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(run=run_check)
 
@@ -103,28 +109,24 @@ def personal_form(args: argparse.Namespace) -> tuple[bytes, str]:
         raise CommandFailed("--advice-request goes with the advice form, not the request form")
     if args.kind == "advice" and not args.advice_request:
         raise CommandFailed("an advice form answers one advice request: give --advice-request REF")
-    services = open_services(args.settings)
-    try:
-        with services.db.session() as session:
-            if args.kind == "request":
-                professional = _active_account(session, args.professional)
-                _, attachment = personal_request_form(services, professional)
-                return attachment.data, f"issued to {professional.email}"
-            request = find_advice_request(session, args.advice_request)
-            if request is None:
-                raise CommandFailed(f"no advice request {args.advice_request}")
-            professional = request.professional
-            if args.professional and _active_account(session, args.professional) != professional:
-                raise CommandFailed(
-                    f"advice request {request.reference} was sent to {professional.email}, "
-                    f"not {args.professional}"
-                )
-            _, attachment = advice_form(
-                services, request.case, professional, request, today=services.today()
+    with opened(args.settings) as services, services.db.session() as session:
+        if args.kind == "request":
+            professional = _active_account(session, args.professional)
+            _, attachment = personal_request_form(services, professional)
+            return attachment.data, f"issued to {professional.email}"
+        request = find_advice_request(session, args.advice_request)
+        if request is None:
+            raise CommandFailed(f"no advice request {args.advice_request}")
+        professional = request.professional
+        if args.professional and _active_account(session, args.professional) != professional:
+            raise CommandFailed(
+                f"advice request {request.reference} was sent to {professional.email}, "
+                f"not {args.professional}"
             )
-            return attachment.data, f"for {request.reference}, issued to {professional.email}"
-    finally:
-        services.close()
+        _, attachment = advice_form(
+            services, request.case, professional, request, today=services.today()
+        )
+        return attachment.data, f"for {request.reference}, issued to {professional.email}"
 
 
 def _active_account(session, address: str) -> Professional:

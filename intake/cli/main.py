@@ -1,12 +1,16 @@
 """The `intake` command: parses arguments, loads settings, runs one command, sets the exit status.
 
 Exit status 0 on success, 1 on a handled failure (with a one-line reason on stderr), 2 on a usage
-error (argparse's own). Listing commands take `--json`.
+error (argparse's own, a bad choice included). Listing commands take `--json`. A reader that goes
+away early (`intake queue --json | head -1`) ends the command quietly, with status 0: what was
+asked for has been done, and the rest of the output was not wanted.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,21 +19,29 @@ from intake.cli import demo
 from intake.cli import forms as cli_forms
 from intake.cli import records as cli_records
 from intake.cli import remind as cli_remind
+from intake.cli.args import Parser
 from intake.errors import CommandFailed
 from intake.logs import configure_logging
 from intake.settings import SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], int]
+DISTRIBUTION = "ehcp-intake"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="intake",
         description="EHC needs assessment requests and advice by email and fillable PDF.",
         epilog="Settings come from INTAKE_* environment variables, then ./intake.toml, then "
         "defaults (see README.md).",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {package_version()}",
+        help="print the version and stop",
+    )  # fmt: skip
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do (COMMAND --help: more)"
+    )
     cli_forms.add_commands(commands)
     cli_records.add_commands(commands)
     cli_advice.add_commands(commands)
@@ -38,19 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def package_version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown: not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.settings = load_settings()
         configure_logging(args.settings.log_level, args.settings.log_format)
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is met inside this `try`
+        return status
     except SettingsError as exc:
         print(f"intake: setting {exc}", file=sys.stderr)
         return 1
     except CommandFailed as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # Point stdout at nothing: the interpreter's own last flush would meet the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("intake: interrupted", file=sys.stderr)
         return 130

@@ -1,6 +1,8 @@
-"""`intake init|serve|ingest|professional|queue|case|outbox`: the service's commands.
+"""`intake init|serve|ingest|professional|queue|outbox`: the service's commands (`case` is in
+`intake.cli.cases`).
 
-Listing commands take `--json` and then print one JSON object per line.
+Listing commands print a table with headings, or with `--json` one JSON object per line. Only
+init, serve, ingest and `professional add` make a database where there is none.
 """
 
 from __future__ import annotations
@@ -11,20 +13,28 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from documents import ORGANISATION_TYPES, ROLES
 from intake.cases.accounts import add_professional, professional_summary
-from intake.cases.case_view import case_document, queue_rows
+from intake.cases.case_view import queue_rows
+from intake.cli.args import JSON_HELP, Choice
 from intake.cli.cases import add_case_commands
+from intake.cli.opened import one_line, opened, unreachable_reason
+from intake.cli.tables import local_time, print_rows
 from intake.errors import CommandFailed
 from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
-from intake.services import open_services
 from notifier import outbox_rows
-from store import InboundStatus, Professional, Transport, upgrade
+from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
+
+ROLE = Choice(ROLES)
+ORGANISATION_TYPE = Choice(ORGANISATION_TYPES)
+QUEUE_STATUS = Choice([*(s.value for s in InboundStatus), "all"])
+OUTBOX_STATUS = Choice(s.value for s in OutboxStatus)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -35,63 +45,67 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_serve)
 
     p = commands.add_parser("ingest", help="run .eml files or Maildir folders through the pipeline")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".eml file or Maildir")
     p.add_argument("--json", action="store_true", help="print one JSON object per message")
     p.set_defaults(run=run_ingest)
 
     professional = commands.add_parser("professional", help="professionals' accounts")
-    sub = professional.add_subparsers(dest="professional_command", required=True, metavar="ACTION")
+    sub = professional.add_subparsers(
+        dest="professional_command", required=True, metavar="ACTION", help="add or list"
+    )
     p = sub.add_parser("add", help="add an account")
-    p.add_argument("--email", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--role", required=True, help="one of: " + "; ".join(ROLES))
-    p.add_argument("--organisation", required=True)
-    p.add_argument("--organisation-type", help="one of: " + "; ".join(ORGANISATION_TYPES))
-    p.add_argument("--phone")
+    p.add_argument("--email", required=True, help="their work email address")
+    p.add_argument("--name", required=True, help="their name as shown on forms")
+    p.add_argument("--role", required=True, type=ROLE, help=ROLE.help())
+    p.add_argument("--organisation", required=True, help="the organisation's name")
+    p.add_argument("--organisation-type", type=ORGANISATION_TYPE, help=ORGANISATION_TYPE.help())
+    p.add_argument("--phone", help="work telephone number")
     p.add_argument("--activate", action="store_true", help="active at once, no activation link")
     p.set_defaults(run=run_professional_add)
     p = sub.add_parser("list", help="list accounts")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run_professional_list)
 
     p = commands.add_parser("queue", help="what needs a caseworker")
-    p.add_argument("--status", choices=[s.value for s in InboundStatus] + ["all"])
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--status",
+        type=QUEUE_STATUS,
+        help=QUEUE_STATUS.help("only messages with this status"),
+    )
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run_queue)
 
     case = commands.add_parser("case", help="a case and its timeline")
-    sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
-    p = sub.add_parser("show", help="a case, its submissions and timeline")
-    p.add_argument("reference", metavar="CASE")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_case_show)
+    sub = case.add_subparsers(
+        dest="case_command", required=True, metavar="ACTION", help="show, stage or exception"
+    )
     add_case_commands(sub)
 
     outbox = commands.add_parser("outbox", help="mail waiting to be sent; `outbox send` sends it")
-    outbox.add_argument("--json", action="store_true")
-    outbox.add_argument("--status", choices=["pending", "sending", "sent", "failed"])
+    outbox.add_argument("--json", action="store_true", help=JSON_HELP)
+    outbox.add_argument("--status", type=OUTBOX_STATUS, help=OUTBOX_STATUS.help("only"))
     outbox.set_defaults(run=run_outbox)
-    sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    sub = outbox.add_subparsers(
+        dest="outbox_command", metavar="ACTION", help="send (without it: list the outbox)"
+    )
     p = sub.add_parser("send", help="send what is due now")
     p.set_defaults(run=run_outbox_send)
-
-
-def emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
-    for row in rows:
-        if as_json:
-            print(json.dumps(row, ensure_ascii=False, default=str))
-        else:
-            print("  ".join(str(row.get(c, "")) for c in columns))
 
 
 def run_init(args: argparse.Namespace) -> int:
     home = Path(args.settings.home)
     home.mkdir(parents=True, exist_ok=True)
+    url = args.settings.database_url
     try:
-        upgrade(args.settings.database_url)
+        upgrade(url)
     except Exception as exc:
-        raise CommandFailed(f"cannot create or upgrade the database: {exc}") from None
-    print(f"database ready at {args.settings.database_url}", file=sys.stderr)
+        reason = unreachable_reason(url, exc)
+        if reason is None:
+            reason = f"cannot create or upgrade the database: {one_line(exc)}"
+        raise CommandFailed(reason) from None
+    # Never the password: this line ends up in terminals, CI logs and support tickets.
+    shown = make_url(url).render_as_string(hide_password=True)
+    print(f"database ready at {shown}", file=sys.stderr)
     return 0
 
 
@@ -100,23 +114,21 @@ def run_serve(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    services = open_services(args.settings)
-    service = RunningService(services, scheduler=True)
-    try:
-        service.start()
-    except OSError as exc:
-        services.close()
-        raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
-    hour, minute = args.settings.reminder_time
-    print(
-        f"intake: serving; {service.describe()}; reminders on working days at "
-        f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
-        file=sys.stderr,
-    )
-    stopped.wait()
-    print("intake: stopping", file=sys.stderr)
-    service.stop()
-    services.close()
+    with opened(args.settings, create=True) as services:
+        service = RunningService(services, scheduler=True)
+        try:
+            service.start()
+        except OSError as exc:
+            raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
+        hour, minute = args.settings.reminder_time
+        print(
+            f"intake: serving; {service.describe()}; reminders on working days at "
+            f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
+            file=sys.stderr,
+        )
+        stopped.wait()
+        print("intake: stopping", file=sys.stderr)
+        service.stop()
     return 0
 
 
@@ -136,8 +148,7 @@ def message_files(paths: list[Path]) -> list[Path]:
 
 def run_ingest(args: argparse.Namespace) -> int:
     files = message_files(args.paths)
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings, create=True) as services:
         captured = []
         for path in files:
             result = capture_message(services, path.read_bytes(), Transport.FILE)
@@ -145,23 +156,25 @@ def run_ingest(args: argparse.Namespace) -> int:
         process_all(services)
         if services.settings.smtp_url is None:
             outbox_sender(services).send_due()
+        outcomes = []
         for path, result in captured:
             outcome = outcome_of(services, result.inbound_id).as_dict()
             outcome["file"] = str(path)
             if not result.new:
                 outcome["already_captured"] = True
-            emit([outcome], args.json, ["file", "status", "reference"])
-            if not args.json:
-                for r in outcome["reasons"]:
-                    print(f"    - {r['message']}")
-    finally:
-        services.close()
+            outcomes.append(outcome)
+    for outcome in outcomes:
+        if args.json:
+            print(json.dumps(outcome, ensure_ascii=False, default=str))
+            continue
+        print(f"{outcome['file']}: {outcome['status']} {outcome['reference'] or ''}".rstrip())
+        for r in outcome["reasons"]:
+            print(f"    - {r['message']}")
     return 0
 
 
 def run_professional_add(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings, create=True) as services:
         p = add_professional(
             services,
             email=args.email,
@@ -172,8 +185,6 @@ def run_professional_add(args: argparse.Namespace) -> int:
             phone=args.phone,
             activate=args.activate,
         )
-    finally:
-        services.close()
     print(
         f"added {p.email} (id {p.id}, {'active' if p.is_active else 'not yet active'})",
         file=sys.stderr,
@@ -182,61 +193,41 @@ def run_professional_add(args: argparse.Namespace) -> int:
 
 
 def run_professional_list(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
-        with services.db.session() as session:
-            rows = [professional_summary(p) for p in session.query(Professional).order_by("id")]
-    finally:
-        services.close()
-    emit(rows, args.json, ["id", "email", "name", "role", "organisation", "active"])
+    with opened(args.settings) as services, services.db.session() as session:
+        rows = [professional_summary(p) for p in session.query(Professional).order_by("id")]
+    columns = [
+        ("ID", "id"), ("EMAIL", "email"), ("NAME", "name"), ("ROLE", "role"),
+        ("ORGANISATION", "organisation"), ("ACTIVE", "active"),
+    ]  # fmt: skip
+    print_rows(rows, args.json, columns, empty="no accounts yet")
     return 0
 
 
 def run_queue(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings) as services:
         rows = queue_rows(services, args.status)
-    finally:
-        services.close()
-    emit(rows, args.json, ["type", "id", "status", "received_at", "from", "summary"])
-    return 0
-
-
-def run_case_show(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
-        document = case_document(services, args.reference)
-    finally:
-        services.close()
-    if document is None:
-        raise CommandFailed(f"no case {args.reference}")
-    if args.json:
-        print(json.dumps(document, ensure_ascii=False, default=str))
-    else:
-        print(f"{document['reference']}: {document['stage']} (day 0 {document['day0']})")
-        for m in document["milestones"]:
-            print(f"  {m['label']}: {m['due']} ({m['days_left']} days left)")
-        for s in document["submissions"]:
-            print(f"  version {s['version']} received {s['created_at']}")
+    columns = [
+        ("TYPE", "type"), ("ID", "id"), ("STATUS", "status"),
+        ("RECEIVED", lambda row: local_time(args.settings.timezone)(row["received_at"])),
+        ("FROM", "from"), ("REFERENCE", "reference"), ("SUMMARY", "summary"),
+    ]  # fmt: skip
+    print_rows(rows, args.json, columns, empty="nothing waiting")
     return 0
 
 
 def run_outbox(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
-        with services.db.session() as session:
-            rows = outbox_rows(session, status=args.status)
-    finally:
-        services.close()
-    emit(rows, args.json, ["id", "status", "kind", "to", "attempts", "last_error"])
+    with opened(args.settings) as services, services.db.session() as session:
+        rows = outbox_rows(session, status=args.status)
+    columns = [
+        ("ID", "id"), ("STATUS", "status"), ("KIND", "kind"), ("TO", "to"),
+        ("ATTEMPTS", "attempts"), ("LAST ERROR", "last_error"),
+    ]  # fmt: skip
+    print_rows(rows, args.json, columns, empty="nothing in the outbox")
     return 0
 
 
 def run_outbox_send(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings) as services:
         report = outbox_sender(services).send_due()
-    finally:
-        services.close()
     print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}", file=sys.stderr)
     return 1 if report.failed else 0

@@ -1,8 +1,9 @@
 """`intake remind [--today DATE] [--dry-run] [--json]`: the scheduled reminder run, by hand.
 
 It runs exactly what the scheduler runs, for any date (default: today in the configured time
-zone). `--json` prints one object per reminder queued (or, with `--dry-run`, that would be);
-a summary line goes to stderr. Running it twice for one day queues nothing the second time.
+zone). It prints a table of the reminders queued (or, with `--dry-run`, that would be), or with
+`--json` one object per reminder; a summary line goes to stderr. Running it twice for one day
+queues nothing the second time.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import json
 import sys
 
 from intake.cli.args import iso_date
+from intake.cli.opened import opened
+from intake.cli.tables import print_table
 from intake.reminders.run import ReminderReport, run_reminders
-from intake.services import open_services
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -25,18 +27,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run_remind(args: argparse.Namespace) -> int:
-    services = open_services(args.settings)
-    try:
+    with opened(args.settings) as services:
         report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
         items = report.items  # read from the store while it is open
-    finally:
-        services.close()
-    for item in items:
-        if args.json:
+    if args.json:
+        for item in items:
             print(json.dumps(item.as_json()))
-        else:
-            subject = item.advice_reference or item.milestone
-            print(f"{item.kind}\t{item.case_reference}\t{subject}\t{item.recipient_domain}")
+    elif items:
+        columns = [
+            ("KIND", "kind"), ("CASE", "case_reference"),
+            ("ABOUT", lambda row: row["advice_reference"] or row["milestone"]),
+            ("DUE", "due_on"), ("TO DOMAIN", "recipient_domain"),
+        ]  # fmt: skip
+        print_table([item.as_json() for item in items], columns)
     print(summary(report), file=sys.stderr)
     return 0
 
