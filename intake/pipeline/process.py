@@ -18,7 +18,7 @@ from documents import FORMS, Rejection, describe
 from intake.parse.message import parse_message
 from intake.pipeline.handlers import Context, handle_route
 from intake.pipeline.routing import route
-from intake.pipeline.screening import screen
+from intake.pipeline.screening import reply_address, screen
 from intake.reasons import reason
 from intake.replies import Thread
 from intake.services import Services
@@ -97,7 +97,8 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     screening = screen(parsed, message.size, services.screen_limits)
     decisions = [dict(d) for d in screening.decisions]
     thread = Thread(
-        address=parsed.from_address or "",
+        # "" when the sender is no single valid mailbox: then nothing is ever sent back.
+        address=reply_address(parsed),
         message_id=f"<{parsed.message_id_as_sent}>" if parsed.message_id_as_sent else None,
         references=tuple(f"<{r}>" for r in parsed.references_as_sent),
         inbound_id=message.id,
@@ -106,6 +107,10 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     if screening.verdict == "ignore":
         hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
         ctx.finish(InboundStatus.IGNORED, hits, decisions=decisions)
+        return
+    if screening.verdict == "hold":
+        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
+        ctx.finish(InboundStatus.QUARANTINED, hits, decisions=decisions)
         return
     if screening.verdict == "reject":
         hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]

@@ -1,6 +1,7 @@
-"""Screen a parsed message before routing: automatic mail is ignored and never answered; mail that
-is too big, too deeply nested or carries refused file types is rejected. Every check runs, and
-each hit or miss is kept so the verdict can be explained afterwards from the message row.
+"""Screen a parsed message before routing: automatic mail is ignored and never answered; mail with
+no single mailbox to answer is held for a caseworker; mail that is too big, too deeply nested or
+carries refused file types is rejected. Every check runs, and each hit or miss is kept so the
+verdict can be explained afterwards from the message row.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
+from intake.pipeline.sender_checks import not_one_mailbox, reply_address
 
-Verdict = Literal["pass", "ignore", "reject"]
+__all__ = ["CHECKS", "Check", "ScreenLimits", "Screening", "reply_address", "screen"]
+
+# "hold" quarantines the message for a caseworker, unanswered.
+Verdict = Literal["pass", "ignore", "hold", "reject"]
 
 MIB = 1024 * 1024
 
@@ -177,9 +182,8 @@ def _unreadable(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> s
 
 
 def _no_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.from_address and "@" in parsed.from_address:
-        return None
-    return f"From: {parsed.from_address}" if parsed.from_address else "no From address"
+    # A From that is there but no mailbox ("script", a full-width at-sign) is `sender-mailbox`'s.
+    return None if parsed.from_address else "no From address"
 
 
 def _max_size(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
@@ -290,6 +294,14 @@ CHECKS: tuple[Check, ...] = (
         _no_sender,
     ),
     Check(
+        "sender-mailbox",
+        "From is not one valid mailbox (no domain, a full-width at-sign, several addresses or"
+        " From fields), or the envelope sender is no mailbox: held for a caseworker, unanswered",
+        "hold",
+        "sender-not-a-mailbox",
+        not_one_mailbox,
+    ),
+    Check(
         "max-size",
         "Message larger than max_bytes: rejected",
         "reject",
@@ -333,8 +345,9 @@ def screen(
     limits: ScreenLimits | None = None,
     checks: tuple[Check, ...] = CHECKS,
 ) -> Screening:
-    """Run every check in table order. Ignore wins over reject: automatic mail is never answered,
-    not even with a rejection, or two robots could mail each other forever."""
+    """Run every check in table order. Ignore wins over hold and reject: automatic mail is never
+    answered, not even with a rejection, or two robots could mail each other forever. Hold wins
+    over reject: a rejection to an address that is no single mailbox could reach anyone."""
     limits = limits or ScreenLimits()
     reasons: list[ScreenHit] = []
     decisions: list[Decision] = []
@@ -344,5 +357,5 @@ def screen(
         if detail is not None:
             reasons.append(ScreenHit(check.name, check.code, detail))
     verdicts = {check.verdict for check in checks if check.name in {r.check for r in reasons}}
-    verdict: Verdict = "ignore" if "ignore" in verdicts else "reject" if verdicts else "pass"
+    verdict: Verdict = next((v for v in ("ignore", "hold", "reject") if v in verdicts), "pass")
     return Screening(verdict, reasons, decisions)
