@@ -35,6 +35,7 @@ from intake.cases.timeline import timeline_rows
 from intake.parse.message import ParsedMessage
 from intake.pipeline.advice_reply import record_advice
 from intake.pipeline.routing import Route
+from intake.pipeline.screening import refusal_reason
 from intake.reasons import from_rejection, reason, worded
 from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from intake.services import Services
@@ -100,14 +101,7 @@ class Context:
         """Screening refused the message: say why, once, to a person who can act on it."""
         self.finish(InboundStatus.REJECTED, reasons, decisions=decisions)
         if self.can_reply():
-            text = " ".join(
-                worded(
-                    [
-                        reason("message-refused", detail=r["params"].get("detail", r["code"]))
-                        for r in reasons
-                    ]
-                )
-            )
+            text = " ".join(worded([refusal_reason(r) for r in reasons]))
             send_reply(
                 self.services,
                 self.session,

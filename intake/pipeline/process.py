@@ -18,8 +18,7 @@ from documents import FORMS, Rejection, describe
 from intake.parse.message import parse_message
 from intake.pipeline.handlers import Context, handle_route
 from intake.pipeline.routing import route
-from intake.pipeline.screening import reply_address, screen
-from intake.reasons import reason
+from intake.pipeline.screening import reply_address, screen, screen_reasons
 from intake.replies import Thread
 from intake.services import Services
 from store import (
@@ -104,16 +103,14 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
         inbound_id=message.id,
     )
     ctx = Context(services, session, message, parsed, thread)
+    hits = screen_reasons(screening)
     if screening.verdict == "ignore":
-        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
         ctx.finish(InboundStatus.IGNORED, hits, decisions=decisions)
         return
     if screening.verdict == "hold":
-        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
         ctx.finish(InboundStatus.QUARANTINED, hits, decisions=decisions)
         return
     if screening.verdict == "reject":
-        hits = [reason(h.code, detail=h.detail, check=h.check) for h in screening.reasons]
         ctx.refuse(hits, decisions)
         return
     found = route(services, session, parsed, message.envelope_to or [])

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
+from intake.pipeline.attachment_checks import Finding, oversize_files
 from intake.pipeline.sender_checks import not_one_mailbox, reply_address
+from intake.reasons import reason
 
-__all__ = ["CHECKS", "Check", "ScreenLimits", "Screening", "reply_address", "screen"]
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Finding",
+    "ScreenLimits",
+    "Screening",
+    "reply_address",
+    "screen",
+    "screen_reasons",
+]
 
 # "hold" quarantines the message for a caseworker, unanswered.
 Verdict = Literal["pass", "ignore", "hold", "reject"]
@@ -44,6 +55,7 @@ class ScreenLimits:
     """Bounds and identity for screening; `own_marker` is this instance's X-EHCP-Intake value."""
 
     max_bytes: int = 25 * MIB
+    max_attachment_bytes: int = 10 * MIB
     max_parts: int = 100
     max_attachments: int = 30
     max_depth: int = 10
@@ -53,11 +65,13 @@ class ScreenLimits:
 
 @dataclass(frozen=True)
 class ScreenHit:
-    """A check that matched: its name, the reason code and what it saw."""
+    """A check that matched: its name, the reason code and what it saw; `params` are the values
+    for the code's own sentence, when the check words its reason itself."""
 
     check: str
     code: str
     detail: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class Decision(TypedDict):
@@ -77,12 +91,14 @@ class Screening:
     decisions: list[Decision]
 
 
-CheckTest = Callable[[ParsedMessage, int, ScreenLimits], "str | None"]
+# A test returns None (or an empty list) when it does not match; else what it saw, as one
+# detail, or as a Finding per file, each then a reason of its own.
+CheckTest = Callable[[ParsedMessage, int, ScreenLimits], "str | list[Finding] | None"]
 
 
 @dataclass(frozen=True)
 class Check:
-    """A named screening check: `test` returns what it saw when it matches, else None."""
+    """A named screening check: `test` returns what it saw when it matches (see CheckTest)."""
 
     name: str
     description: str
@@ -330,6 +346,13 @@ CHECKS: tuple[Check, ...] = (
         _max_depth,
     ),
     Check(
+        "attachment-size",
+        "A file larger than max_attachment_bytes: rejected, naming the file and the limit",
+        "reject",
+        "attachment-too-large",
+        oversize_files,
+    ),
+    Check(
         "refused-type",
         "Executables, scripts or macro documents attached: rejected",
         "reject",
@@ -352,10 +375,30 @@ def screen(
     reasons: list[ScreenHit] = []
     decisions: list[Decision] = []
     for check in checks:
-        detail = check.test(parsed, raw_size, limits)
-        decisions.append(Decision(check=check.name, hit=detail is not None, detail=detail or ""))
-        if detail is not None:
-            reasons.append(ScreenHit(check.name, check.code, detail))
+        seen = check.test(parsed, raw_size, limits)
+        findings = [Finding(seen)] if isinstance(seen, str) else list(seen or [])
+        detail = "; ".join(finding.detail for finding in findings)
+        decisions.append(Decision(check=check.name, hit=bool(findings), detail=detail))
+        reasons += [ScreenHit(check.name, check.code, f.detail, f.params) for f in findings]
     verdicts = {check.verdict for check in checks if check.name in {r.check for r in reasons}}
     verdict: Verdict = next((v for v in ("ignore", "hold", "reject") if v in verdicts), "pass")
     return Screening(verdict, reasons, decisions)
+
+
+def screen_reasons(screening: Screening) -> list[dict[str, Any]]:
+    """The hits as reasons on the message row. A hit with params has a sentence of its own and
+    keeps technical detail in its params; the others carry their detail, for `message-refused`."""
+    return [
+        reason(hit.code, check=hit.check, **hit.params)
+        if hit.params
+        else reason(hit.code, detail=hit.detail, check=hit.check)
+        for hit in screening.reasons
+    ]
+
+
+def refusal_reason(stored: dict[str, Any]) -> dict[str, Any]:
+    """The reason to word in a refusal: its own sentence, or `message-refused` with its detail."""
+    params = stored.get("params") or {}
+    if "detail" not in params:
+        return stored
+    return reason("message-refused", detail=params["detail"])
