@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from intake.parse.message import Attachment, ParsedMessage
+from intake.reasons import reason
 
 if TYPE_CHECKING:
     from intake.pipeline.screening import ScreenLimits
@@ -100,4 +101,30 @@ def _content_finding(attachment: Attachment) -> Finding:
         f"{attachment.filename}: {sniffed.kind} by content (first bytes {sniffed.magic}),"
         f" name and type expect {expected}",
         {"file": attachment.filename, "found": sniffed.kind, "magic": sniffed.magic},
+    )
+
+
+def active_pdfs(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+    """PDFs with JavaScript, automatic actions, XFA or hidden data: flagged, kept."""
+    return [
+        Finding(
+            f"{attachment.filename}: {attachment.content.active.detail}",
+            {"file": attachment.filename, "found": list(attachment.content.active.findings)},
+        )
+        for attachment in parsed.attachments
+        if attachment.content.active
+    ]
+
+
+def active_form_reason(form_pdf: Attachment | None) -> dict[str, Any] | None:
+    """The reason to hold a message whose form itself has active content, else None: our forms
+    never carry any, so something has changed the file since we sent it."""
+    if form_pdf is None or not form_pdf.content.active:
+        return None
+    active = form_pdf.content.active
+    return reason(
+        "form-active-content",
+        file=form_pdf.filename,
+        found=list(active.findings),
+        where=active.detail,
     )

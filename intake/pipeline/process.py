@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from documents import FORMS, Rejection, describe
 from intake.parse.message import parse_message
+from intake.pipeline.attachment_checks import active_form_reason
 from intake.pipeline.handlers import Context, handle_route
 from intake.pipeline.routing import route
 from intake.pipeline.screening import reply_address, screen, screen_reasons
@@ -115,6 +116,12 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
         return
     found = route(services, session, parsed, message.envelope_to or [])
     decisions.append({"check": "route", "hit": True, "detail": found.name})
+    if (held := active_form_reason(found.pdf)) is not None:
+        decisions.append(
+            {"check": "form-active-content", "hit": True, "detail": held["params"]["where"]}
+        )
+        ctx.finish(InboundStatus.QUARANTINED, [held], decisions=decisions)
+        return
     handle_route(ctx, found, decisions)
 
 

@@ -6,7 +6,6 @@ verdict can be explained afterwards from the message row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
@@ -14,10 +13,21 @@ from typing import Any, Literal, TypedDict
 from intake.parse.message import ParsedMessage
 from intake.pipeline.attachment_checks import (
     Finding,
+    active_pdfs,
     mismatched_content,
     oversize_files,
     refused_by_name,
     refused_content,
+)
+from intake.pipeline.automatic_mail import (
+    auto_reply,
+    auto_submitted,
+    daemon_sender,
+    delivery_report,
+    mailing_list,
+    null_return_path,
+    own_mail,
+    precedence,
 )
 from intake.pipeline.sender_checks import not_one_mailbox, reply_address
 from intake.reasons import reason
@@ -97,89 +107,6 @@ class Check:
     test: CheckTest
 
 
-# Ignore checks: automatic mail. Answering it could start a mail loop (RFC 3834 section 2).
-
-
-def _auto_submitted(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    value = parsed.auto_submitted
-    if value is None or value.split(";")[0].strip().lower() == "no":
-        return None
-    return f"Auto-Submitted: {value}"
-
-
-REPORT_BODY_TYPES = frozenset(
-    ("message/delivery-status", "message/disposition-notification", "message/feedback-report")
-)
-
-
-def _delivery_report(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.content_type == "multipart/report":
-        return f"multipart/report; report-type={parsed.report_type or 'missing'}"
-    # Some mail systems send the machine-readable report alone, without the multipart wrapper.
-    return parsed.content_type if parsed.content_type in REPORT_BODY_TYPES else None
-
-
-def _daemon_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    local = (parsed.from_address or "").rpartition("@")[0] or (parsed.from_address or "")
-    if local in ("mailer-daemon", "postmaster"):
-        return f"From: {parsed.from_address}"
-    if parsed.failed_recipients:
-        return f"X-Failed-Recipients: {parsed.failed_recipients}"
-    return None
-
-
-def _precedence(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    value = (parsed.precedence or "").strip().lower()
-    return f"Precedence: {value}" if value in ("bulk", "list", "junk", "auto_reply") else None
-
-
-def _mailing_list(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.list_id:
-        return f"List-Id: {parsed.list_id}"
-    if parsed.list_unsubscribe:
-        return "List-Unsubscribe present"
-    return None
-
-
-_AUTOMATIC_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|abwesenheit)",
-    re.IGNORECASE,
-)
-_NEGATIVE = ("", "no", "false", "0")
-
-
-def _auto_reply(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    headers = parsed.autoreply_headers
-    for name, value in headers.items():
-        if name != "X-Auto-Response-Suppress" and value.strip().lower() not in _NEGATIVE:
-            return f"{name}: {value}"
-    # A subject alone is not enough: a person may well write "Re: Automatic reply ...". Exchange
-    # marks its out-of-office replies with X-Auto-Response-Suppress, which makes two signs.
-    if "X-Auto-Response-Suppress" in headers and _AUTOMATIC_SUBJECT.match(parsed.subject):
-        return f"Subject: {parsed.subject[:80]} with X-Auto-Response-Suppress"
-    return None
-
-
-def _null_return_path(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.return_path is None:
-        return None
-    return "Return-Path: <>" if "".join(parsed.return_path.split()) in ("<>", "") else None
-
-
-def _base_address(address: str) -> str:
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}"
-
-
-def _own_mail(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if limits.own_marker and parsed.own_marker == limits.own_marker:
-        return f"X-EHCP-Intake: {parsed.own_marker}"
-    if limits.intake_address and parsed.from_address:
-        if _base_address(parsed.from_address) == _base_address(limits.intake_address):
-            return f"From is our intake address {parsed.from_address}"
-    return None
-
-
 # Reject checks: mail we will not read, answered with the reason.
 
 
@@ -228,56 +155,56 @@ CHECKS: tuple[Check, ...] = (
         f"RFC 3834 Auto-Submitted with any value but 'no': {IGNORED}",
         "ignore",
         "auto-submitted",
-        _auto_submitted,
+        auto_submitted,
     ),
     Check(
         "delivery-report",
         f"A bounce or other report (multipart/report, e.g. delivery-status): {IGNORED}",
         "ignore",
         "delivery-report",
-        _delivery_report,
+        delivery_report,
     ),
     Check(
         "daemon-sender",
         f"From MAILER-DAEMON or postmaster, or X-Failed-Recipients: a bounce, {IGNORED}",
         "ignore",
         "daemon-sender",
-        _daemon_sender,
+        daemon_sender,
     ),
     Check(
         "precedence",
         f"Precedence bulk, list, junk or auto_reply: {IGNORED}",
         "ignore",
         "precedence-bulk",
-        _precedence,
+        precedence,
     ),
     Check(
         "mailing-list",
         f"List-Id or List-Unsubscribe: mailing-list mail, {IGNORED}",
         "ignore",
         "mailing-list",
-        _mailing_list,
+        mailing_list,
     ),
     Check(
         "auto-reply",
         f"Vacation-program headers (X-Autoreply, X-Autorespond...): {IGNORED}",
         "ignore",
         "auto-reply",
-        _auto_reply,
+        auto_reply,
     ),
     Check(
         "null-return-path",
         f"Return-Path <>: sent by a mail system, {IGNORED}",
         "ignore",
         "null-return-path",
-        _null_return_path,
+        null_return_path,
     ),
     Check(
         "own-mail",
         f"Our own mail coming back (our X-EHCP-Intake marker or From our address): {IGNORED}",
         "ignore",
         "own-mail",
-        _own_mail,
+        own_mail,
     ),
     Check(
         "unreadable",
@@ -356,6 +283,14 @@ CHECKS: tuple[Check, ...] = (
         "flag",
         "attachment-content-mismatch",
         mismatched_content,
+    ),
+    Check(
+        "pdf-active-content",
+        "PDFs with JavaScript, automatic actions, XFA, a zip after %%EOF or a web page before"
+        " the header: flagged for the caseworker (a form with them is held after routing)",
+        "flag",
+        "pdf-active-content",
+        active_pdfs,
     ),
 )
 
