@@ -7,8 +7,11 @@ The hostile PDFs are built here, from the helpers in hostile_pdfs and with pikep
 
 from __future__ import annotations
 
+import base64
 import io
+import time
 import zipfile
+import zlib
 
 import hostile_pdfs
 import mail_factory as factory
@@ -18,8 +21,9 @@ from conftest import SENCO
 from fill_engines import fill_with_pdfium, fill_with_pikepdf, fill_with_pypdf
 from sqlalchemy import func, select
 
-from documents import get_form, pdf_values, render_form, scan_active_content
+from documents import Rejection, describe, get_form, pdf_values, render_form, scan_active_content
 from documents.forms.request_example import REQUEST_EXAMPLE
+from documents.messages import rejection_texts
 from intake.pipeline.process import outcome_of, process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
@@ -113,6 +117,31 @@ def test_active_content_is_found(kind):
     assert found.detail
 
 
+def test_object_streams_hidden_by_encryption_cannot_be_vouched_for():
+    with pikepdf.open(io.BytesIO(with_compressed_javascript(hostile_pdfs.small_form()))) as pdf:
+        out = io.BytesIO()
+        encryption = pikepdf.Encryption(owner="owner-secret", user="", R=6)
+        pdf.save(out, encryption=encryption, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    found = scan_active_content(out.getvalue())
+    assert "unread-object-streams" in found.findings
+    assert "object stream(s) not read (the file is encrypted)" in found.detail
+
+
+def test_every_new_reason_has_a_sentence_of_its_own():
+    texts = rejection_texts().by_code
+    for code in (
+        "attachment-too-large",
+        "attachment-content-refused",
+        "attachment-content-mismatch",
+        "pdf-active-content",
+        "form-active-content",
+        "sender-not-a-mailbox",
+    ):
+        assert code in texts
+        sentence = describe(Rejection(code, None, None, {"file": "x.pdf", "limit": "10 MB"}))
+        assert "reference:" not in sentence and "{" not in sentence
+
+
 def test_an_open_action_that_only_chooses_the_first_page_is_not_active():
     assert not scan_active_content(with_catalog(b"/OpenAction [3 0 R /Fit]"))
     assert not scan_active_content(with_catalog(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] >>"))
@@ -127,12 +156,28 @@ def test_our_forms_filled_by_any_engine_have_no_active_content():
     assert scan_active_content(hostile_pdfs.small_form()).findings == ()
 
 
-def test_a_decompression_bomb_in_an_object_stream_stops_at_the_budget():
-    bomb = hostile_pdfs.zeros_bomb(256 * 1024 * 1024)
+def test_a_decompression_bomb_in_an_object_stream_stops_at_the_budget_and_is_reported():
+    bomb = hostile_pdfs.zeros_bomb(1024**3)
     pdf = hostile_pdfs.RawPdf()
     catalog = pdf.add(b"<< /Type /Catalog >>")
     pdf.add(hostile_pdfs.stream(bomb, b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode"))
-    assert scan_active_content(pdf.build(catalog)).findings == ()
+    started = time.monotonic()
+    found = scan_active_content(pdf.build(catalog))
+    assert time.monotonic() - started < 5
+    assert found.findings == ("unread-object-streams",)
+
+
+def test_names_hidden_behind_two_filters_are_found():
+    objects = b"1 0 << /S /JavaScript /JS (x) >>"
+    hidden = base64.a85encode(zlib.compress(objects), adobe=True)
+    pdf = hostile_pdfs.RawPdf()
+    catalog = pdf.add(b"<< /Type /Catalog /OpenAction 2 0 R >>")
+    pdf.add(
+        hostile_pdfs.stream(
+            hidden, b"/Type /ObjStm /N 1 /First 4 /Filter [/ASCII85Decode /FlateDecode]"
+        )
+    )
+    assert set(scan_active_content(pdf.build(catalog)).findings) == {"javascript", "open-action"}
 
 
 # --- through the pipeline -------------------------------------------------------------------

@@ -43,7 +43,7 @@ VALUE_PREVIEW = 512
 HEADER_WITHIN = 1024
 # Inflated bytes of object streams looked at in one file; beyond it, the rest is not looked at
 # and that is reported. A form's object streams are far smaller.
-MAX_INFLATED_BYTES = 64 * 1024 * 1024
+MAX_INFLATED_BYTES = 16 * 1024 * 1024
 # A zip's end record sits in the last 64 KiB (its comment is at most 65535 bytes).
 ZIP_END_WITHIN = 22 + 65535
 _HTML_MARKS = (b"<html", b"<!doctype", b"<script", b"<body", b"<head", b"<meta", b"<iframe")
@@ -77,15 +77,13 @@ def scan_active_content(data: bytes) -> ActiveContent:
     _names_in(data, "in the file", found, objects)
     for stream in streams:
         _names_in(stream.text, "in an object stream", found, objects)
-    notes = []
-    if unread and b"/Encrypt" in data:
-        # Encrypted files encrypt their object streams too: a note, for the reader judges them.
-        notes.append(f"{unread} encrypted object stream(s) not read")
-    elif unread:
-        found["unread-object-streams"] = f"{unread} object stream(s) not read"
+    if unread:
+        # What cannot be read cannot be vouched for: encrypted object streams (an empty user
+        # password opens them in any viewer) hide names from this scan as well as any filter.
+        why = " (the file is encrypted)" if b"/Encrypt" in data else ""
+        found["unread-object-streams"] = f"{unread} object stream(s) not read{why}"
     ordered = tuple(sorted(found))
-    detail = "; ".join([*(f"{name}: {found[name]}" for name in ordered), *notes])
-    return ActiveContent(ordered, detail)
+    return ActiveContent(ordered, "; ".join(f"{name}: {found[name]}" for name in ordered))
 
 
 def _looks_like_html(before: bytes) -> bool:
@@ -180,7 +178,6 @@ class _ObjectStream:
 def _object_streams(data: bytes) -> tuple[list[_ObjectStream], int]:
     """The inflated object streams of the file, and how many could not be read (damaged, a
     filter not handled here, encrypted, or past the budget)."""
-    view = memoryview(data)
     streams: list[_ObjectStream] = []
     budget, unread = MAX_INFLATED_BYTES, 0
     marks = [match.end() for match in _OBJECT_STREAM.finditer(data)]
@@ -194,13 +191,12 @@ def _object_streams(data: bytes) -> tuple[list[_ObjectStream], int]:
         if not filters:
             continue  # not compressed: its names were seen in the file
         stop = data.find(b"endstream", start.end())
-        body = bytes(view[start.end() : stop if stop != -1 else len(data)])
-        text = _decoded(body, filters, budget) if budget > 0 else None
-        if text is None:
-            unread += 1
-            continue
-        budget -= len(text)
-        streams.append(_ObjectStream(text, _object_starts(dictionary, text)))
+        body = data[start.end() : stop if stop != -1 else len(data)]
+        text, whole = _decoded(body, filters, budget) if budget > 0 else (None, False)
+        unread += not whole
+        if text is not None:
+            budget -= len(text)
+            streams.append(_ObjectStream(text, _object_starts(dictionary, text)))
     return streams, unread
 
 
@@ -209,22 +205,26 @@ def _filters(dictionary: bytes) -> list[bytes]:
     return _NAME.findall(found.group(1)) if found else []
 
 
-def _decoded(body: bytes, filters: list[bytes], budget: int) -> bytes | None:
-    """`body` through its filters, or None when one is not handled here or the data is damaged."""
+def _decoded(body: bytes, filters: list[bytes], budget: int) -> tuple[bytes | None, bool]:
+    """`body` through its filters, and whether all of it was: (None, False) when a filter is
+    not handled here or the data is damaged; the text so far and False past the budget."""
+    whole = True
     try:
         for name in filters:
             if name in (b"FlateDecode", b"Fl"):
-                body = zlib.decompressobj().decompress(body, budget)
+                inflater = zlib.decompressobj()
+                body = inflater.decompress(body, budget)
+                whole = whole and inflater.eof
             elif name in (b"ASCIIHexDecode", b"AHx"):
                 hex_digits = re.sub(rb"[^0-9A-Fa-f]", b"", body.partition(b">")[0])
                 body = binascii.unhexlify(hex_digits + b"0" * (len(hex_digits) % 2))
             elif name in (b"ASCII85Decode", b"A85"):
                 body = base64.a85decode(body.strip().removesuffix(b"~>") + b"~>", adobe=True)
             else:
-                return None
+                return None, False
     except (zlib.error, binascii.Error, ValueError):
-        return None
-    return body
+        return None, False
+    return body, whole
 
 
 _INTEGER_PAIR = re.compile(rb"\s*(\d+)\s+(\d+)")
