@@ -5,13 +5,18 @@ values its sentence needs (`params`) and the technical detail a caseworker needs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from intake.parse.message import Attachment, ParsedMessage
 from intake.reasons import reason
 
-if TYPE_CHECKING:
-    from intake.pipeline.screening import ScreenLimits
+
+class FileLimits(Protocol):
+    """What these checks read of screening's limits (`ScreenLimits` has it)."""
+
+    @property
+    def max_attachment_bytes(self) -> int: ...
+
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -42,7 +47,7 @@ class Finding:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def oversize_files(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+def oversize_files(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> list[Finding]:
     limit = limits.max_attachment_bytes
     return [
         Finding(
@@ -75,7 +80,7 @@ def refused_by_name(attachment: Attachment) -> bool:
     return attachment.content_type in REFUSED_TYPES or extension in REFUSED_EXTENSIONS
 
 
-def refused_content(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+def refused_content(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> list[Finding]:
     """Programs, scripts and macro documents by their bytes, whatever they are called; a file
     already refused by its name is left to that check, so the sender hears it once."""
     return [
@@ -85,7 +90,7 @@ def refused_content(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) 
     ]
 
 
-def mismatched_content(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+def mismatched_content(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> list[Finding]:
     """Files whose bytes are another kind than their name (or type) says: flagged, kept."""
     return [
         _content_finding(attachment)
@@ -104,7 +109,7 @@ def _content_finding(attachment: Attachment) -> Finding:
     )
 
 
-def active_pdfs(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> list[Finding]:
+def active_pdfs(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> list[Finding]:
     """PDFs with JavaScript, automatic actions, XFA or hidden data: flagged, kept."""
     return [
         Finding(

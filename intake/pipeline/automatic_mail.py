@@ -6,15 +6,23 @@ mail coming back. Such mail is ignored and never answered: answering it could st
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from intake.parse.message import ParsedMessage
 
-if TYPE_CHECKING:
-    from intake.pipeline.screening import ScreenLimits
+
+class OwnIdentity(Protocol):
+    """What these checks read of screening's limits (`ScreenLimits` has it): how our own mail
+    is known when it comes back."""
+
+    @property
+    def own_marker(self) -> str | None: ...
+
+    @property
+    def intake_address(self) -> str | None: ...
 
 
-def auto_submitted(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def auto_submitted(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     value = parsed.auto_submitted
     if value is None or value.split(";")[0].strip().lower() == "no":
         return None
@@ -26,14 +34,14 @@ REPORT_BODY_TYPES = frozenset(
 )
 
 
-def delivery_report(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def delivery_report(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     if parsed.content_type == "multipart/report":
         return f"multipart/report; report-type={parsed.report_type or 'missing'}"
     # Some mail systems send the machine-readable report alone, without the multipart wrapper.
     return parsed.content_type if parsed.content_type in REPORT_BODY_TYPES else None
 
 
-def daemon_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def daemon_sender(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     local = (parsed.from_address or "").rpartition("@")[0] or (parsed.from_address or "")
     if local in ("mailer-daemon", "postmaster"):
         return f"From: {parsed.from_address}"
@@ -42,12 +50,12 @@ def daemon_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) ->
     return None
 
 
-def precedence(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def precedence(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     value = (parsed.precedence or "").strip().lower()
     return f"Precedence: {value}" if value in ("bulk", "list", "junk", "auto_reply") else None
 
 
-def mailing_list(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def mailing_list(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     if parsed.list_id:
         return f"List-Id: {parsed.list_id}"
     if parsed.list_unsubscribe:
@@ -62,7 +70,7 @@ _AUTOMATIC_SUBJECT = re.compile(
 _NEGATIVE = ("", "no", "false", "0")
 
 
-def auto_reply(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def auto_reply(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     headers = parsed.autoreply_headers
     for name, value in headers.items():
         if name != "X-Auto-Response-Suppress" and value.strip().lower() not in _NEGATIVE:
@@ -74,7 +82,7 @@ def auto_reply(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> st
     return None
 
 
-def null_return_path(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def null_return_path(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     if parsed.return_path is None:
         return None
     return "Return-Path: <>" if "".join(parsed.return_path.split()) in ("<>", "") else None
@@ -85,7 +93,7 @@ def _base_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def own_mail(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def own_mail(parsed: ParsedMessage, raw_size: int, limits: OwnIdentity) -> str | None:
     if limits.own_marker and parsed.own_marker == limits.own_marker:
         return f"X-EHCP-Intake: {parsed.own_marker}"
     if limits.intake_address and parsed.from_address:

@@ -4,13 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from documents import normalise_email
 from intake.parse.message import ParsedMessage
-
-if TYPE_CHECKING:
-    from intake.pipeline.screening import ScreenLimits
 
 
 def sender_problem(parsed: ParsedMessage) -> str | None:
@@ -33,7 +28,7 @@ def sender_problem(parsed: ParsedMessage) -> str | None:
     return None
 
 
-def not_one_mailbox(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
+def not_one_mailbox(parsed: ParsedMessage, raw_size: int, limits: object) -> str | None:
     """The screening check: see `sender_problem`."""
     return sender_problem(parsed)
 
