@@ -14,6 +14,7 @@ from intake.parse.message import parse_message
 from intake.pipeline.process import process_all
 from intake.pipeline.screening import ScreenLimits, reply_address, screen
 from intake.receive.capture import capture_message
+from intake.serve import RunningService
 from store import InboundMessage, InboundStatus, OutboxMessage, Transport
 
 LIMITS = ScreenLimits(intake_address=factory.INTAKE)
@@ -83,4 +84,25 @@ def test_mail_from_no_single_mailbox_is_quarantined_and_never_answered(services,
     assert message.status == InboundStatus.QUARANTINED
     assert [r["code"] for r in message.reasons] == ["sender-not-a-mailbox"]
     assert message.reasons[0]["params"]["detail"]
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("envelope_from", "status", "code"),
+    [
+        ("script", InboundStatus.QUARANTINED, "sender-not-a-mailbox"),
+        ("", InboundStatus.IGNORED, "null-return-path"),
+    ],
+)
+def test_the_smtp_envelope_sender_is_checked_too(services, senco, envelope_from, status, code):
+    # The listener's own capture: it writes MAIL FROM as Return-Path, as a delivering MTA does.
+    service = RunningService(services, smtp=False, imap=False)
+    raw = factory.build_message(headers={"From": SENCO}, body="A form, please.\n")
+    captured = service.capture_from_smtp(raw, envelope_from, [services.settings.address])
+    process_all(services)
+
+    with services.db.session() as session:
+        message = session.get(InboundMessage, captured.inbound_id)
+        sent = list(session.scalars(select(OutboxMessage)))
+    assert (message.status, [r["code"] for r in message.reasons]) == (status, [code])
     assert sent == []
