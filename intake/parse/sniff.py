@@ -49,7 +49,6 @@ PDF_HEADER_WITHIN = 1024
 # Text that starts a web page or a script for a browser or mshta.
 _MARKUP_STARTS = ((b"<script", "script"), (b"<hta:", "script"), (b"<!doctype html", "html"))
 _MARKUP_STARTS += ((b"<html", "html"),)
-_ZIP_KINDS = ("ooxml", "odf", "java-archive", "office-macros", "zip")
 
 _IMAGES = {"jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "jfif": "jpeg", "png": "png"}
 _IMAGES |= {"gif": "gif", "tif": "tiff", "tiff": "tiff"}
