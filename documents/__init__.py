@@ -8,6 +8,7 @@ from documents.check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
 from documents.forms import FORMS, KINDS, get_form
 from documents.forms.common import ORGANISATION_TYPES, ROLES
 from documents.messages import describe
+from documents.pdf.active import ActiveContent, scan_active_content
 from documents.pdf.marks import FormProblem
 from documents.pdf.reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
 from documents.pdf.receipt import render_receipt
@@ -19,6 +20,7 @@ from documents.validate import Validation, validate
 from documents.validators import normalise_email
 
 __all__ = [
+    "ActiveContent",
     "FORMS",
     "KINDS",
     "NOT_OUR_FORM",
@@ -48,6 +50,7 @@ __all__ = [
     "read_pdf_fields",
     "render_form",
     "render_receipt",
+    "scan_active_content",
     "validate",
     "verify_token",
 ]

@@ -79,6 +79,7 @@ def open_services(
         sandbox=sandbox or PdfSandbox(),
         screen_limits=ScreenLimits(
             max_bytes=settings.max_message_bytes,
+            max_attachment_bytes=settings.max_attachment_bytes,
             own_marker=instance_marker(key),
             intake_address=settings.address,
         ),

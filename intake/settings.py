@@ -130,6 +130,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
     SettingSpec("max_message_bytes", _positive_int, str(25 * 1024 * 1024), "largest message taken"),
     SettingSpec(
+        "max_attachment_bytes", _positive_int, str(10 * 1024 * 1024), "largest attached file taken"
+    ),
+    SettingSpec(
         "service_name", str, "SEND service", "the council service's name, signed on emails"
     ),
     SettingSpec("timezone", _zone, "Europe/London", "for due dates and reminder times"),
@@ -157,6 +160,7 @@ class Settings:
     secret_key: str | None
     trusted_authserv: str | None
     max_message_bytes: int
+    max_attachment_bytes: int
     service_name: str
     timezone: str
     reminder_time: tuple[int, int]

@@ -216,11 +216,12 @@ def test_a_bare_delivery_status_without_the_multipart_wrapper_is_ignored():
     assert codes(raw) == ["delivery-report"]
 
 
-def test_a_message_without_a_usable_from_address_is_rejected():
+def test_a_message_without_a_from_address_is_rejected_and_one_without_a_mailbox_held():
     assert codes(factory.raw_message("To: intake@council.example.gov.uk\nSubject: x", "hi")) == [
         "sender-missing"
     ]
-    assert codes(factory.reply_with_pdf(headers={"From": "just-a-name"})) == ["sender-missing"]
+    raw = factory.reply_with_pdf(headers={"From": "just-a-name"})
+    assert (screened(raw).verdict, codes(raw)) == ("hold", ["sender-not-a-mailbox"])
 
 
 def test_a_body_too_hostile_to_parse_is_rejected_as_unreadable():

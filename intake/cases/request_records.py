@@ -144,10 +144,13 @@ def keep_attachments(
     *,
     unlisted_flag: str = "not listed in step 6",
 ) -> None:
-    """Every attachment is kept; one the form does not list is flagged for the caseworker."""
+    """Every attachment is kept; one the form does not list, or whose content needs a look (see
+    `Attachment.content`), is flagged for the caseworker."""
     for item in attachments:
         is_form = form_pdf is not None and item is form_pdf
         is_listed = item.filename.strip().casefold() in listed
+        flags = [] if is_listed or is_form else [unlisted_flag]
+        flags += item.content.flags
         session.add(
             Attachment(
                 inbound_message_id=message.id,
@@ -157,7 +160,7 @@ def keep_attachments(
                 sha256=services.attachments.put(item.data),
                 size=item.size,
                 listed=is_listed or is_form,
-                flag=None if is_listed or is_form else unlisted_flag,
+                flag="; ".join(flags) or None,
             )
         )
 

@@ -40,8 +40,14 @@ class HeaderReader:
         self.use_default = use_default
         self.defects: list[str] = []
         self._first: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
         for name, value in message.raw_items():
             self._first.setdefault(str(name).lower(), str(value))
+            self._counts[str(name).lower()] = self._counts.get(str(name).lower(), 0) + 1
+
+    def count(self, name: str) -> int:
+        """How many times the header occurs (RFC 5322 allows one From; a second is a sign)."""
+        return self._counts.get(name.lower(), 0)
 
     def raw(self, name: str) -> str | None:
         """The header's undecoded value, unfolded."""

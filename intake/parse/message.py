@@ -61,6 +61,10 @@ class ParsedMessage:
     references_as_sent: list[str] = field(default_factory=list)
     from_address: str | None = None
     from_name: str = ""
+    # Every address in the first From field, and how many From fields there are: a reply must
+    # go to one mailbox, so more than one of either means no one to answer.
+    from_addresses: list[str] = field(default_factory=list)
+    from_fields: int = 0
     reply_to: str | None = None
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
@@ -180,7 +184,8 @@ def _parse_header_block(raw: bytes, chosen: policy.Policy) -> Message:
 
 
 def _header_fields(headers: HeaderReader) -> dict[str, Any]:
-    sender = (headers.addresses("From") or [("", "")])[0]
+    senders = headers.addresses("From")
+    sender = (senders or [("", "")])[0]
     reply_to = headers.addresses("Reply-To")
     return dict(
         message_id=normalise_message_id(headers.text("Message-ID")),
@@ -190,6 +195,8 @@ def _header_fields(headers: HeaderReader) -> dict[str, Any]:
         references_as_sent=_message_ids(headers.text("References"), as_sent=True),
         from_address=sender[1] or None,
         from_name=sender[0],
+        from_addresses=[address for _, address in senders],
+        from_fields=headers.count("From"),
         reply_to=reply_to[0][1] if reply_to else None,
         to=[address for _, address in headers.addresses("To")],
         cc=[address for _, address in headers.addresses("Cc")],

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+from functools import cached_property
 
 from tnefparse import TNEF
 
+from intake.parse.content import ContentReport, examine
 from intake.parse.headers import decode_words
 from intake.parse.shape import measure_raw
 from intake.parse.text import decode_text, unsurrogate
@@ -64,6 +66,11 @@ class Attachment:
     ) -> Attachment:
         digest = hashlib.sha256(data).hexdigest()
         return cls(filename, content_type, data, digest, len(data), inline, from_nested)
+
+    @cached_property
+    def content(self) -> ContentReport:
+        """What the bytes are, whatever the name says; worked out once, when first asked."""
+        return examine(self.filename, self.content_type, self.data)
 
     @property
     def is_pdf(self) -> bool:

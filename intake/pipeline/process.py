@@ -13,7 +13,7 @@ import logging
 from intake.parse.message import parse_message
 from intake.pipeline.context import Context
 from intake.pipeline.routes import route_and_handle
-from intake.pipeline.screening import screen
+from intake.pipeline.screening import reply_address, screen
 from intake.replies import Thread
 from intake.services import Services
 from store import (
@@ -62,7 +62,8 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     screening = screen(parsed, message.size, services.screen_limits)
     decisions = [dict(d) for d in screening.decisions]
     thread = Thread(
-        address=parsed.from_address or "",
+        # "" when the sender is no single valid mailbox: then nothing is ever sent back.
+        address=reply_address(parsed),
         message_id=f"<{parsed.message_id_as_sent}>" if parsed.message_id_as_sent else None,
         references=tuple(f"<{r}>" for r in parsed.references_as_sent),
         inbound_id=message.id,
@@ -70,6 +71,9 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     ctx = Context(services, session, message, parsed, thread)
     if screening.verdict == "ignore":
         ctx.finish(InboundStatus.IGNORED, screening.reasons, decisions=decisions)
+        return
+    if screening.verdict == "hold":
+        ctx.finish(InboundStatus.QUARANTINED, screening.reasons, decisions=decisions)
         return
     if screening.verdict == "reject":
         ctx.refuse(screening.reasons, decisions)

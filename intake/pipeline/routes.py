@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from intake.pipeline.attachment_checks import active_form_reason
 from intake.pipeline.context import Context
 from intake.pipeline.handle_form import on_form
 from intake.pipeline.handle_reply import on_no_form, on_status
@@ -30,6 +31,7 @@ from intake.pipeline.routing import (
     unknown_sender,
     unreadable_pdfs,
 )
+from store import InboundStatus
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ def route_and_handle(
     given = routing_input(ctx.services, ctx.session, ctx.parsed, envelope_to)
     row, found = first_match(given)
     decisions.append({"check": "route", "hit": True, "detail": row.name})
+    # Our forms never carry scripts or automatic actions: a form that does was changed since we
+    # sent it, so it is held unopened for a person, whatever route it took.
+    if (held := active_form_reason(found.pdf)) is not None:
+        decisions.append({"check": "form-active-content", "hit": True, "detail": held.detail})
+        ctx.finish(InboundStatus.QUARANTINED, [held], decisions=decisions)
+        return found
     ctx.message.decisions = decisions
     row.handle(ctx, found)
     return found

@@ -1,38 +1,52 @@
-"""Screen a parsed message before routing: automatic mail is ignored and never answered; mail that
-is too big, too deeply nested or carries refused file types is rejected. Every check runs, and
-each hit or miss is kept so the verdict can be explained afterwards from the message row.
+"""Screen a parsed message before routing: automatic mail is ignored and never answered; mail with
+no single mailbox to answer is held for a caseworker; mail that is too big, too deeply nested or
+carries refused file types is rejected. Every check runs, and each hit or miss is kept so the
+verdict can be explained afterwards from the message row.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
+from intake.pipeline.attachment_checks import (
+    Finding,
+    active_pdfs,
+    mismatched_content,
+    oversize_files,
+    refused_by_name,
+    refused_content,
+)
+from intake.pipeline.automatic_mail import (
+    auto_reply,
+    auto_submitted,
+    daemon_sender,
+    delivery_report,
+    mailing_list,
+    null_return_path,
+    own_mail,
+    precedence,
+)
+from intake.pipeline.sender_checks import not_one_mailbox, reply_address
 from intake.reasons import Reason, reason
 
-Verdict = Literal["pass", "ignore", "reject"]
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Finding",
+    "ScreenLimits",
+    "Screening",
+    "reply_address",
+    "screen",
+]
+
+# "hold" quarantines the message for a caseworker, unanswered; "flag" only records what it saw
+# (in the decisions and on the attachment rows) and lets the message go on.
+Verdict = Literal["pass", "ignore", "hold", "reject", "flag"]
 
 MIB = 1024 * 1024
-
-REFUSED_EXTENSIONS = frozenset(
-    ".exe .bat .js .vbs .scr .cmd .ps1 .jar .msi .com .pif .hta .wsf .vbe .jse .lnk"
-    " .docm .xlsm .pptm .dotm .xltm".split()
-)
-REFUSED_TYPES = frozenset(
-    (
-        "application/x-msdownload",
-        "application/x-dosexec",
-        "application/x-msdos-program",
-        "application/x-ms-installer",
-        "application/x-msi",
-        "application/java-archive",
-        "application/vnd.ms-word.document.macroenabled.12",
-        "application/vnd.ms-excel.sheet.macroenabled.12",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class ScreenLimits:
     """Bounds and identity for screening; `own_marker` is this instance's X-EHCP-Intake value."""
 
     max_bytes: int = 25 * MIB
+    max_attachment_bytes: int = 10 * MIB
     max_parts: int = 100
     max_attachments: int = 30
     max_depth: int = 10
@@ -64,101 +79,20 @@ class Screening:
     decisions: list[Decision]
 
 
-CheckTest = Callable[[ParsedMessage, int, ScreenLimits], "str | None"]
+# A test returns None (or an empty list) when it does not match; else what it saw, as one
+# detail, or as a Finding per file, each then a reason of its own.
+CheckTest = Callable[[ParsedMessage, int, ScreenLimits], "str | list[Finding] | None"]
 
 
 @dataclass(frozen=True)
 class Check:
-    """A named screening check: `test` returns what it saw when it matches, else None."""
+    """A named screening check: `test` returns what it saw when it matches (see CheckTest)."""
 
     name: str
     description: str
     verdict: Verdict
     code: str
     test: CheckTest
-
-
-# Ignore checks: automatic mail. Answering it could start a mail loop (RFC 3834 section 2).
-
-
-def _auto_submitted(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    value = parsed.auto_submitted
-    if value is None or value.split(";")[0].strip().lower() == "no":
-        return None
-    return f"Auto-Submitted: {value}"
-
-
-REPORT_BODY_TYPES = frozenset(
-    ("message/delivery-status", "message/disposition-notification", "message/feedback-report")
-)
-
-
-def _delivery_report(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.content_type == "multipart/report":
-        return f"multipart/report; report-type={parsed.report_type or 'missing'}"
-    # Some mail systems send the machine-readable report alone, without the multipart wrapper.
-    return parsed.content_type if parsed.content_type in REPORT_BODY_TYPES else None
-
-
-def _daemon_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    local = (parsed.from_address or "").rpartition("@")[0] or (parsed.from_address or "")
-    if local in ("mailer-daemon", "postmaster"):
-        return f"From: {parsed.from_address}"
-    if parsed.failed_recipients:
-        return f"X-Failed-Recipients: {parsed.failed_recipients}"
-    return None
-
-
-def _precedence(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    value = (parsed.precedence or "").strip().lower()
-    return f"Precedence: {value}" if value in ("bulk", "list", "junk", "auto_reply") else None
-
-
-def _mailing_list(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.list_id:
-        return f"List-Id: {parsed.list_id}"
-    if parsed.list_unsubscribe:
-        return "List-Unsubscribe present"
-    return None
-
-
-_AUTOMATIC_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|abwesenheit)",
-    re.IGNORECASE,
-)
-_NEGATIVE = ("", "no", "false", "0")
-
-
-def _auto_reply(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    headers = parsed.autoreply_headers
-    for name, value in headers.items():
-        if name != "X-Auto-Response-Suppress" and value.strip().lower() not in _NEGATIVE:
-            return f"{name}: {value}"
-    # A subject alone is not enough: a person may well write "Re: Automatic reply ...". Exchange
-    # marks its out-of-office replies with X-Auto-Response-Suppress, which makes two signs.
-    if "X-Auto-Response-Suppress" in headers and _AUTOMATIC_SUBJECT.match(parsed.subject):
-        return f"Subject: {parsed.subject[:80]} with X-Auto-Response-Suppress"
-    return None
-
-
-def _null_return_path(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.return_path is None:
-        return None
-    return "Return-Path: <>" if "".join(parsed.return_path.split()) in ("<>", "") else None
-
-
-def _base_address(address: str) -> str:
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}"
-
-
-def _own_mail(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if limits.own_marker and parsed.own_marker == limits.own_marker:
-        return f"X-EHCP-Intake: {parsed.own_marker}"
-    if limits.intake_address and parsed.from_address:
-        if _base_address(parsed.from_address) == _base_address(limits.intake_address):
-            return f"From is our intake address {parsed.from_address}"
-    return None
 
 
 # Reject checks: mail we will not read, answered with the reason.
@@ -169,9 +103,8 @@ def _unreadable(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> s
 
 
 def _no_sender(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    if parsed.from_address and "@" in parsed.from_address:
-        return None
-    return f"From: {parsed.from_address}" if parsed.from_address else "no From address"
+    # A From that is there but no mailbox ("script", a full-width at-sign) is `sender-mailbox`'s.
+    return None if parsed.from_address else "no From address"
 
 
 def _max_size(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
@@ -198,13 +131,7 @@ def _max_depth(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> st
 
 
 def _refused_types(parsed: ParsedMessage, raw_size: int, limits: ScreenLimits) -> str | None:
-    refused = [
-        attachment.filename
-        for attachment in parsed.attachments
-        if attachment.content_type in REFUSED_TYPES
-        # Windows ignores trailing dots and spaces, so "run.exe." still runs.
-        or "." + attachment.filename.lower().rstrip(". ").rpartition(".")[2] in REFUSED_EXTENSIONS
-    ]
+    refused = [a.filename for a in parsed.attachments if refused_by_name(a)]
     return ", ".join(refused) if refused else None
 
 
@@ -216,56 +143,56 @@ CHECKS: tuple[Check, ...] = (
         f"RFC 3834 Auto-Submitted with any value but 'no': {IGNORED}",
         "ignore",
         "auto-submitted",
-        _auto_submitted,
+        auto_submitted,
     ),
     Check(
         "delivery-report",
         f"A bounce or other report (multipart/report, e.g. delivery-status): {IGNORED}",
         "ignore",
         "delivery-report",
-        _delivery_report,
+        delivery_report,
     ),
     Check(
         "daemon-sender",
         f"From MAILER-DAEMON or postmaster, or X-Failed-Recipients: a bounce, {IGNORED}",
         "ignore",
         "daemon-sender",
-        _daemon_sender,
+        daemon_sender,
     ),
     Check(
         "precedence",
         f"Precedence bulk, list, junk or auto_reply: {IGNORED}",
         "ignore",
         "precedence-bulk",
-        _precedence,
+        precedence,
     ),
     Check(
         "mailing-list",
         f"List-Id or List-Unsubscribe: mailing-list mail, {IGNORED}",
         "ignore",
         "mailing-list",
-        _mailing_list,
+        mailing_list,
     ),
     Check(
         "auto-reply",
         f"Vacation-program headers (X-Autoreply, X-Autorespond...): {IGNORED}",
         "ignore",
         "auto-reply",
-        _auto_reply,
+        auto_reply,
     ),
     Check(
         "null-return-path",
         f"Return-Path <>: sent by a mail system, {IGNORED}",
         "ignore",
         "null-return-path",
-        _null_return_path,
+        null_return_path,
     ),
     Check(
         "own-mail",
         f"Our own mail coming back (our X-EHCP-Intake marker or From our address): {IGNORED}",
         "ignore",
         "own-mail",
-        _own_mail,
+        own_mail,
     ),
     Check(
         "unreadable",
@@ -280,6 +207,14 @@ CHECKS: tuple[Check, ...] = (
         "reject",
         "sender-missing",
         _no_sender,
+    ),
+    Check(
+        "sender-mailbox",
+        "From is not one valid mailbox (no domain, a full-width at-sign, several addresses or"
+        " From fields), or the envelope sender is no mailbox: held for a caseworker, unanswered",
+        "hold",
+        "sender-not-a-mailbox",
+        not_one_mailbox,
     ),
     Check(
         "max-size",
@@ -310,11 +245,40 @@ CHECKS: tuple[Check, ...] = (
         _max_depth,
     ),
     Check(
+        "attachment-size",
+        "A file larger than max_attachment_bytes: rejected, naming the file and the limit",
+        "reject",
+        "attachment-too-large",
+        oversize_files,
+    ),
+    Check(
         "refused-type",
         "Executables, scripts or macro documents attached: rejected",
         "reject",
         "attachment-type-refused",
         _refused_types,
+    ),
+    Check(
+        "refused-content",
+        "Programs, scripts or macro documents by their bytes, whatever their names: rejected",
+        "reject",
+        "attachment-content-refused",
+        refused_content,
+    ),
+    Check(
+        "attachment-content",
+        "Files whose bytes are another kind than their name says: flagged for the caseworker",
+        "flag",
+        "attachment-content-mismatch",
+        mismatched_content,
+    ),
+    Check(
+        "pdf-active-content",
+        "PDFs with JavaScript, automatic actions, XFA, a zip after %%EOF or a web page before"
+        " the header: flagged for the caseworker (a form with them is held after routing)",
+        "flag",
+        "pdf-active-content",
+        active_pdfs,
     ),
 )
 
@@ -325,17 +289,22 @@ def screen(
     limits: ScreenLimits | None = None,
     checks: tuple[Check, ...] = CHECKS,
 ) -> Screening:
-    """Run every check in table order. Ignore wins over reject: automatic mail is never answered,
-    not even with a rejection, or two robots could mail each other forever."""
+    """Run every check in table order. Ignore wins over hold and reject: automatic mail is never
+    answered, not even with a rejection, or two robots could mail each other forever. Hold wins
+    over reject: a rejection to an address that is no single mailbox could reach anyone."""
     limits = limits or ScreenLimits()
     reasons: list[Reason] = []
     decisions: list[Decision] = []
     for check in checks:
-        detail = check.test(parsed, raw_size, limits)
-        decisions.append(Decision(check=check.name, hit=detail is not None, detail=detail or ""))
-        if detail is not None:
-            reasons.append(reason(check.code, check=check.name, detail=detail))
+        seen = check.test(parsed, raw_size, limits)
+        findings = [Finding(seen)] if isinstance(seen, str) else list(seen or [])
+        detail = "; ".join(finding.detail for finding in findings)
+        decisions.append(Decision(check=check.name, hit=bool(findings), detail=detail))
+        if check.verdict != "flag":
+            reasons += [
+                reason(check.code, check=check.name, detail=f.detail, **f.params) for f in findings
+            ]
     hit = {r.params["check"] for r in reasons}
     verdicts = {check.verdict for check in checks if check.name in hit}
-    verdict: Verdict = "ignore" if "ignore" in verdicts else "reject" if verdicts else "pass"
+    verdict: Verdict = next((v for v in ("ignore", "hold", "reject") if v in verdicts), "pass")
     return Screening(verdict, reasons, decisions)
