@@ -27,7 +27,7 @@ from fill_engines import fill_with_pypdf  # noqa: E402
 
 from documents.check import check_pdf  # noqa: E402
 from documents.forms import FORMS  # noqa: E402
-from documents.pdf.reader import PdfSandbox  # noqa: E402
+from documents.pdf.read.reader import PdfSandbox  # noqa: E402
 from documents.pdf.render import render_form  # noqa: E402
 from documents.pdfvalues import pdf_values  # noqa: E402
 from documents.schema import TOKEN_FIELD  # noqa: E402

@@ -39,7 +39,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from documents import get_form, issue_token, read_pdf_fields, render_form  # noqa: E402
 from documents.forms.request_example import REQUEST_EXAMPLE  # noqa: E402
-from documents.pdf.sandbox_worker import read_fields  # noqa: E402
+from documents.pdf.read.sandbox_worker import read_fields  # noqa: E402
 from intake.cases.accounts import add_professional  # noqa: E402
 from intake.parse.message import parse_message  # noqa: E402
 from intake.pipeline.process import process_all  # noqa: E402

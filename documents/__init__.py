@@ -8,9 +8,9 @@ from documents.check import NOT_OUR_FORM, FormCheck, check_pdf, identify_form
 from documents.forms import FORMS, KINDS, get_form
 from documents.forms.common import ORGANISATION_TYPES, ROLES
 from documents.messages import describe
-from documents.pdf.active import ActiveContent, scan_active_content
 from documents.pdf.marks import FormProblem
-from documents.pdf.reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
+from documents.pdf.read.active import ActiveContent, scan_active_content
+from documents.pdf.read.reader import PdfRead, PdfSandbox, ReadLimits, ReadOutcome, read_pdf_fields
 from documents.pdf.receipt import render_receipt
 from documents.pdf.render import render_form
 from documents.pdfvalues import answers_from_pdf, pdf_values, prefill_values

@@ -11,7 +11,7 @@ from typing import Any
 
 from documents.forms import FORMS
 from documents.messages import describe
-from documents.pdf.reader import PdfRead, PdfSandbox, ReadOutcome, read_pdf_fields
+from documents.pdf.read.reader import PdfRead, PdfSandbox, ReadOutcome, read_pdf_fields
 from documents.pdfvalues import answers_from_pdf
 from documents.schema import FORM_ID_FIELD, TOKEN_FIELD, CheckContext, FormDefinition, Rejection
 from documents.tokens import TokenCheck, verify_token

@@ -15,7 +15,7 @@ import pytest
 pytest_plugins = ["db_fixtures"]
 
 if TYPE_CHECKING:
-    from documents.pdf.reader import PdfSandbox
+    from documents.pdf.read.reader import PdfSandbox
 
 # A fixed date, after every date in the forms' examples, so tokens and "not in the future"
 # rules give the same answer every day.
@@ -38,7 +38,7 @@ def secret_key() -> bytes:
 @pytest.fixture(scope="session")
 def pdf_sandbox() -> Iterator[PdfSandbox]:
     # Imported here so that a broken reader fails only the tests that read PDFs.
-    from documents.pdf.reader import PdfSandbox
+    from documents.pdf.read.reader import PdfSandbox
 
     sandbox = PdfSandbox()
     try:

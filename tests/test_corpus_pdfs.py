@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from documents.pdf.reader import ReadLimits, ReadOutcome, read_pdf_fields
+from documents.pdf.read.reader import ReadLimits, ReadOutcome, read_pdf_fields
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pdf"
 LIMITS = ReadLimits()

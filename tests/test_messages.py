@@ -16,7 +16,7 @@ import pytest
 from documents.check import NOT_OUR_FORM
 from documents.forms.registration import REGISTRATION
 from documents.messages import describe, question_label, rejection_texts
-from documents.pdf.reader import ReadOutcome
+from documents.pdf.read.reader import ReadOutcome
 from documents.schema import Field, FieldType, FormDefinition, Group, Rejection, step
 
 DOCUMENTS_SOURCE = Path(__file__).resolve().parent.parent / "documents"

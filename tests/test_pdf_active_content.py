@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from documents import Rejection, describe, get_form, pdf_values, render_form, scan_active_content
 from documents.forms.request_example import REQUEST_EXAMPLE
 from documents.messages import rejection_texts
-from intake.pipeline.process import outcome_of, process_all
+from intake.outcomes import outcome_of
+from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
 from store import Attachment, InboundMessage, InboundStatus, OutboxMessage, Submission, Transport

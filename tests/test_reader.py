@@ -15,7 +15,7 @@ import hostile_pdfs as pdfs
 import pypdf
 import pytest
 
-from documents.pdf.reader import (
+from documents.pdf.read.reader import (
     BAD_REPLY,
     PdfRead,
     PdfSandbox,
@@ -24,7 +24,7 @@ from documents.pdf.reader import (
     parse_reply,
     read_pdf_fields,
 )
-from documents.pdf.sandbox_worker import encode_answer
+from documents.pdf.read.sandbox_worker import encode_answer
 
 LIMITS = ReadLimits()
 

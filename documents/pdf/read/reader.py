@@ -1,7 +1,8 @@
 """Read the AcroForm field values out of an untrusted PDF, safely.
 
-pypdf runs in a separate, resource-limited worker process (`documents.pdf.sandbox`); whatever the
-file holds, a read ends with a `PdfRead` whose outcome says what the PDF turned out to be.
+pypdf runs in a separate, resource-limited worker process (`documents.pdf.read.sandbox`);
+whatever the file holds, a read ends with a `PdfRead` whose outcome says what the PDF turned out
+to be.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from documents.pdf.sandbox import Death, JobFailure, WorkerProcess
+from documents.pdf.read.sandbox import Death, JobFailure, WorkerProcess
 
 MB = 1024 * 1024
 # Replace the worker now and then, so that memory pypdf fragments or leaks cannot pile up.

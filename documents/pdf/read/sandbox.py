@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from documents.pdf import sandbox_worker
+from documents.pdf.read import sandbox_worker
 
 WORKER_SCRIPT = Path(sandbox_worker.__file__)
 # Importing pypdf takes a fraction of a second; a worker that is not ready in this time is broken.

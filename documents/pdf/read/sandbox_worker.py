@@ -2,7 +2,7 @@
 
 It runs under resource limits and answers each job with JSON only; it imports nothing of ours,
 so a hostile file can reach no more than pypdf and the standard library. Started by
-`documents.pdf.sandbox.WorkerProcess`; the protocol is described there.
+`documents.pdf.read.sandbox.WorkerProcess`; the protocol is described there.
 """
 
 from __future__ import annotations
