@@ -77,7 +77,9 @@ def test_a_milestone_within_notice_warns_unless_met(services, milestone: str) ->
         "decision-to-issue": "DRAFT_ISSUED",
         "final-plan": "FINAL_ISSUED",
     }[milestone]
-    waiting = records.case(day0, stage="PARTIES_NOTIFIED" if WEEKS[milestone] == 6 else "ADVICE_DUE")
+    waiting = records.case(
+        day0, stage="PARTIES_NOTIFIED" if WEEKS[milestone] == 6 else "ADVICE_DUE"
+    )
     records.case(day0, stage=meeting)
     assert warnings_on(services, RUN_ON) == [(waiting, LABELS[milestone])]
 

@@ -193,6 +193,28 @@ STATUTORY_LIMITS: tuple[StatutoryLimit, ...] = (
 )
 
 
+def _reachable_avoiding(avoided: frozenset[StageCode]) -> frozenset[StageCode]:
+    """The stages a case can reach from its first without passing through `avoided`."""
+    seen, waiting = {S.REQUEST_RECEIVED}, [S.REQUEST_RECEIVED]
+    while waiting:
+        following = set(allowed_moves(waiting.pop())) - avoided - seen
+        seen |= following
+        waiting += following
+    return frozenset(seen)
+
+
+# Limit code to the stages meeting it: its own, and those reached only through one (the moves).
+STAGES_MEETING: Mapping[str, frozenset[StageCode]] = {
+    limit.code: frozenset(STAGE_BY_CODE) - _reachable_avoiding(limit.met_by)
+    for limit in STATUTORY_LIMITS
+}
+
+
+def limits_met_at(stage: str | None) -> frozenset[str]:
+    """The codes of the statutory limits a case at `stage` (a stored value) has met."""
+    return frozenset(c for c, met_at in STAGES_MEETING.items() if stage_code(stage) in met_at)
+
+
 @dataclass(frozen=True)
 class Milestone:
     label: str
