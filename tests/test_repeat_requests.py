@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import SENCO
-from mail_factory import body_texts, form_reply
+from mail_factory import body_texts, build_message, form_reply, supporting_file
 from sqlalchemy import select
 from test_pipeline_requests import (
     CHILD_DATA,
@@ -27,8 +27,10 @@ from test_pipeline_requests import (
 )
 
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.replies import personal_request_form
-from store import Case, InboundStatus, Submission, TimelineEvent, TimelineKind
+from intake.pipeline.process import process_all
+from intake.receive.capture import capture_message
+from intake.replies import personal_request_form, plus_address
+from store import Case, InboundStatus, Submission, TimelineEvent, TimelineKind, Transport
 
 
 @pytest.fixture(autouse=True)
@@ -130,3 +132,25 @@ def test_the_same_name_and_birthday_with_a_different_upn_is_another_child(servic
     namesake = answers(upn=OTHER_CHILD["upn"], nhs_number="")
     _, second = send_request(services, senco, namesake, "<namesake@a>")
     assert second.case_id != first.case_id and count(services, Case) == 2
+
+
+def test_documents_sent_to_the_joining_forms_address_reach_the_case(services, senco) -> None:
+    _, first = send_request(services, senco, REQUEST_EXAMPLE, "<first@a>")
+    token, _ = send_request(services, senco, answers(child_forename="GRUFFYDD"), "<2@a>")
+    address = plus_address(services, token)
+    raw = build_message(
+        headers={"From": SENCO, "To": address},
+        body="The speech and language report, as promised.\n",
+        files=[supporting_file("salt-report.pdf")],
+    )
+
+    message = inbound(services, capture_and_process(services, raw, address))
+
+    assert (message.status, message.case_id) == (InboundStatus.ACCEPTED, first.case_id)
+    assert [r["code"] for r in message.reasons] == ["documents-added"]
+
+
+def capture_and_process(services, raw: bytes, address: str) -> int:
+    captured = capture_message(services, raw, Transport.FILE, envelope_to=(address,))
+    process_all(services)
+    return captured.inbound_id

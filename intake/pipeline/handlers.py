@@ -26,6 +26,7 @@ from intake.cases.advice_requests import advice_form
 from intake.cases.progress import answer_status, is_part_of_case, status_request
 from intake.cases.request_records import (
     attachment_problems,
+    case_of_token,
     find_duplicate,
     keep_attachments,
     record_request,
@@ -191,7 +192,7 @@ def replied_case(ctx: Context, found: Route) -> Case | None:
     verdict = found.token_check
     if verdict is not None and verdict.valid and verdict.kind == "request":
         if verdict.professional_id == found.sender.id:
-            return ctx.session.scalar(select(Case).where(Case.request_token == found.token))
+            return case_of_token(ctx.session, found.token)
     if (advice := replied_advice_request(ctx, found)) is not None:
         return advice.case
     if found.thread_email is not None and found.thread_email.case_id:
