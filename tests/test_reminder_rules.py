@@ -11,10 +11,14 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from mail_factory import body_texts, read_email
+from sqlalchemy import select
 from test_reminders import Records, days
 
 from intake.cases.timeline import STATUTORY_LIMITS
+from intake.reminders.mail import outbox_composer
 from intake.reminders.run import run_reminders
+from store import OutboxMessage
 
 D = date.fromisoformat
 RUN_ON = D("2027-02-17")  # a Wednesday
@@ -102,6 +106,25 @@ def test_advice_due_on_a_saturday_is_reminded_on_the_friday_before(services) -> 
         (D("2026-02-13"), saturday, "due-today"),  # Friday, the day before
         (D("2026-02-16"), saturday, "overdue-1"),  # Sunday's threshold, on Monday
     ]
+
+
+def test_the_reminder_brought_forward_says_the_due_date_is_a_closed_day(services) -> None:
+    records = Records(services.db)
+    case = records.case(D("2026-01-05"), stage="FINAL_ISSUED")
+    saturday = records.advice(case, D("2026-01-05"), D("2026-02-14"))
+    assert advice_reminders_over(services, D("2026-02-13"), 1) == [
+        (D("2026-02-13"), saturday, "due-today")
+    ]
+    compose = outbox_composer(services)
+    with services.db.session() as session:
+        (row,) = session.scalars(select(OutboxMessage))
+        email = read_email(compose(session, row).raw)
+    text = " ".join(body_texts(email)[0].split())
+    assert (
+        email["Subject"]
+        == f"Reminder: advice {saturday} for case {case} is due on 14 February 2026"
+    )
+    assert "is due on 14 February 2026, in 1 day. Our office is closed on that day" in text
 
 
 def test_advice_due_on_easter_monday_is_reminded_on_the_thursday_before(services) -> None:
