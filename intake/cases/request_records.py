@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from documents import FormDefinition, Rejection
 from intake.cases.stages import record_event
-from intake.cases.timeline import STAGES, StageCode
+from intake.cases.timeline import CLOSED_STAGE_VALUES, StageCode
 from intake.parse.message import Attachment as MailAttachment
 from intake.services import Services
 from store import (
@@ -42,11 +42,6 @@ from store import (
     TimelineEvent,
     TimelineKind,
     next_reference,
-)
-
-# Case.stage values of a closed case, by code and by the display name stored before codes were.
-CLOSED_STAGE_VALUES = frozenset(
-    value for stage in STAGES if stage.terminal for value in (stage.code.value, stage.name)
 )
 
 

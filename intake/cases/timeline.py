@@ -203,16 +203,13 @@ def _reachable_avoiding(avoided: frozenset[StageCode]) -> frozenset[StageCode]:
     return frozenset(seen)
 
 
+# Case.stage values of a closed case, by code and by the display name stored before codes were.
+CLOSED_STAGE_VALUES = frozenset(v for s in STAGES if s.terminal for v in (s.code.value, s.name))
 # Limit code to the stages meeting it: its own, and those reached only through one (the moves).
 STAGES_MEETING: Mapping[str, frozenset[StageCode]] = {
     limit.code: frozenset(STAGE_BY_CODE) - _reachable_avoiding(limit.met_by)
     for limit in STATUTORY_LIMITS
 }
-
-
-def limits_met_at(stage: str | None) -> frozenset[str]:
-    """The codes of the statutory limits a case at `stage` (a stored value) has met."""
-    return frozenset(c for c, met_at in STAGES_MEETING.items() if stage_code(stage) in met_at)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 milestone is 7 days away or already missed (`deadline-<milestone>-<date>`).
 
 A milestone the case has met never warns: the case is at a stage that meets it, or past one
-(`intake.cases.timeline.limits_met_at`), whether it was met on time or late. A closed case gets
+(`intake.cases.timeline.STAGES_MEETING`), whether it was met on time or late. A closed case gets
 no warning at all. A warning goes to every caseworker, so it is claimed first as a
 `ReminderSent` row, unique per case and warning, and its emails point at that row.
 """
@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from intake.cases.timeline import STAGES, limits_met_at, shown_date, statutory_milestones
+from intake.cases.timeline import (
+    CLOSED_STAGE_VALUES,
+    STAGES_MEETING,
+    shown_date,
+    stage_code,
+    statutory_milestones,
+)
 from intake.reminders.report import Queued, ReminderItem, domain_of
 from intake.reminders.sql import dialect_of, upsert_insert
 from intake.services import Services
@@ -25,9 +31,6 @@ from notifier import RateLimit, compose_email, enqueue
 from store import Case, Professional, ReminderSent
 
 DEADLINE_NOTICE = timedelta(days=7)
-# Case.stage values after which no statutory date applies: the terminal stages, by code and by
-# the display name stored before codes were.
-CLOSED_STAGES = frozenset(value for s in STAGES if s.terminal for value in (s.code.value, s.name))
 # Scheduled mail cannot loop (each warning is claimed once), and a caseworker may rightly get
 # dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
 SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)
@@ -99,7 +102,7 @@ def _warnings_owed(session: Session, today: date) -> list[DeadlineWarning]:
     statement = (
         select(Case.id, Case.reference, Case.day0, Case.stage)
         .where(
-            Case.stage.not_in(CLOSED_STAGES),
+            Case.stage.not_in(CLOSED_STAGE_VALUES),
             Case.day0 <= today + DEADLINE_NOTICE - timedelta(days=first_days),
             ~warned_of_last,
         )
@@ -116,7 +119,8 @@ def _warnings_owed(session: Session, today: date) -> list[DeadlineWarning]:
 def milestone_at_risk(day0: date, stage: str | None, today: date) -> tuple[str, date] | None:
     """The latest milestone not met at `stage` whose notice has begun: 7 days to go, or
     missed. Earlier ones are behind it (their warning went out when their notice began)."""
-    met = limits_met_at(stage)
+    code = stage_code(stage)
+    met = {limit for limit, meeting in STAGES_MEETING.items() if code in meeting}
     at_risk = None
     for m in statutory_milestones(day0):
         if m.due > day0 and m.code not in met and m.due - DEADLINE_NOTICE <= today:
