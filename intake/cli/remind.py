@@ -28,10 +28,9 @@ def run_remind(args: argparse.Namespace) -> int:
     services = open_services(args.settings)
     try:
         report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
-        items = report.items  # read from the store while it is open
     finally:
         services.close()
-    for item in items:
+    for item in report.items:
         if args.json:
             print(json.dumps(item.as_json()))
         else:
