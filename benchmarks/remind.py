@@ -39,12 +39,9 @@ sys.path[:0] = [str(ROOT)]
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from intake.reminders.advice import due_dates_for  # noqa: E402
 from intake.reminders.mail import outbox_composer  # noqa: E402
-from intake.reminders.run import (  # noqa: E402
-    due_dates_for,
-    run_reminders,
-    window_start,
-)
+from intake.reminders.run import run_reminders, window_start  # noqa: E402
 from intake.services import Services, open_services  # noqa: E402
 from intake.settings import load_settings  # noqa: E402
 from notifier import compose_email  # noqa: E402

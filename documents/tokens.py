@@ -1,8 +1,13 @@
-"""Signed form tokens: who a form was issued to, for what, and until when.
+"""Signed form tokens: who a form was issued to, for what, and until when, and which form.
 
-A token is 22 bytes (a 12-byte payload and an 80-bit HMAC-SHA256 tag) written as 36 lower-case
+A token is 26 bytes (a 16-byte payload and an 80-bit HMAC-SHA256 tag) written as 42 lower-case
 base32 characters, short enough for the local part of a plus-address (`intake+TOKEN@...`, RFC 5321
-allows 64) and immune to mail systems that change the case of addresses.
+allows 64) and immune to mail systems that change the case of addresses. The payload ends with a
+random 32-bit nonce, so that each form issued has its own token: two request forms sent to one
+professional on one day are two requests, never versions of one. A form sent back to be
+corrected keeps the token it came with (the caller passes it on; nothing here reissues it).
+
+Tokens of version 1 (36 characters, no nonce) were issued before; they verify until they expire.
 """
 
 from __future__ import annotations
@@ -11,20 +16,26 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 import struct
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-TOKEN_VERSION = 1
+TOKEN_VERSION = 2
 KIND_CODES = {"request": 1, "advice": 2, "registration": 3}
 KIND_NAMES = {code: kind for kind, code in KIND_CODES.items()}
 DEFAULT_LIFETIME = timedelta(days=180)
 
 _EPOCH = date(2020, 1, 1)
-_PAYLOAD = struct.Struct(">BBIIH")  # version, kind, professional id, subject id, expiry day
+# Version, kind, professional id, subject id, expiry day; then, from version 2, the nonce.
+_PAYLOAD_V1 = struct.Struct(">BBIIH")
+_PAYLOAD = struct.Struct(">BBIIHI")
 _TAG_BYTES = 10
-TOKEN_LENGTH = 36
+TOKEN_LENGTH = 42
+LEGACY_TOKEN_LENGTH = 36
+# Characters long to payload layout, by the version it must declare.
+_LAYOUTS = {TOKEN_LENGTH: (_PAYLOAD, TOKEN_VERSION), LEGACY_TOKEN_LENGTH: (_PAYLOAD_V1, 1)}
 
 # Professional id 0: a specimen, issued to nobody, so a reply with it is answered, not recorded.
 SPECIMEN = 0
@@ -66,10 +77,12 @@ def issue_token(
     today: date,
     lifetime: timedelta = DEFAULT_LIFETIME,
 ) -> str:
-    """A token for a form of `kind` sent to a professional about a case or advice request."""
+    """A new token for one form of `kind` sent to a professional about a case or advice
+    request: every call gives a different token."""
     expiry_day = (today + lifetime - _EPOCH).days
+    nonce = secrets.randbits(32)
     payload = _PAYLOAD.pack(
-        TOKEN_VERSION, KIND_CODES[kind], professional_id, subject_id, expiry_day
+        TOKEN_VERSION, KIND_CODES[kind], professional_id, subject_id, expiry_day, nonce
     )
     return _encode(payload + _tag(key, payload))
 
@@ -78,15 +91,17 @@ def verify_token(key: bytes, token: str | None, *, today: date) -> TokenCheck:
     """Check a token's form, signature and expiry; never raises on bad input."""
     if not token or not token.strip():
         return TokenCheck(False, "missing")
-    raw = _decode(token.strip())
-    if raw is None or len(raw) != _PAYLOAD.size + _TAG_BYTES:
+    text = token.strip()
+    layout, expected_version = _LAYOUTS.get(len(text), (None, None))
+    raw = _decode(text) if layout is not None else None
+    if layout is None or raw is None or len(raw) != layout.size + _TAG_BYTES:
         return TokenCheck(False, "malformed")
-    payload, tag = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
+    payload, tag = raw[: layout.size], raw[layout.size :]
     if not hmac.compare_digest(tag, _tag(key, payload)):
         # A wrong key and a tampered token look the same from here, and should.
         return TokenCheck(False, "bad-signature")
-    version, kind_code, professional_id, subject_id, expiry_day = _PAYLOAD.unpack(payload)
-    if version != TOKEN_VERSION or kind_code not in KIND_NAMES:
+    version, kind_code, professional_id, subject_id, expiry_day = layout.unpack(payload)[:5]
+    if version != expected_version or kind_code not in KIND_NAMES:
         return TokenCheck(False, "malformed")
     expires = _EPOCH + timedelta(days=expiry_day)
     fields = {
@@ -109,8 +124,6 @@ def _encode(raw: bytes) -> str:
 
 
 def _decode(text: str) -> bytes | None:
-    if len(text) != TOKEN_LENGTH:
-        return None
     try:
         raw = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
     except (binascii.Error, ValueError):

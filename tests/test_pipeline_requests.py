@@ -393,3 +393,45 @@ def test_outcome_of_a_rejected_message_words_each_reason(services, senco):
     done = outcome_of(services, accepted)
     assert (done.status, done.reasons) == ("accepted", [])
     assert done.reference == f"EHC-{services.today().year}-000001"
+
+
+# A second child, as a second request from the same school would name.
+OTHER_CHILD = {
+    "child_forename": "Aneira",
+    "child_surname": "Baptiste-Olsen",
+    "child_known_as": "",
+    "date_of_birth": "2017-09-02",
+    "upn": "Y856234517045",
+    "nhs_number": "4857773406",
+}
+OTHER_CHILD_DATA = ("Aneira", "Baptiste-Olsen", "2017-09-02", "02/09/2017")
+
+
+def test_two_forms_sent_one_day_carry_two_tokens_and_make_two_cases(services, senco):
+    first_token, _ = personal_request_form(services, senco)
+    second_token, _ = personal_request_form(services, senco)
+    assert first_token != second_token
+
+    first = inbound(
+        services,
+        deliver(
+            services,
+            form_reply(filled(first_token, REQUEST_EXAMPLE), sender=SENCO, message_id="<t1@a>",
+                       files=LISTED),
+        ),
+    )  # fmt: skip
+    second = inbound(
+        services,
+        deliver(
+            services,
+            form_reply(filled(second_token, answers(**OTHER_CHILD)), sender=SENCO,
+                       message_id="<t2@a>", files=LISTED),
+        ),
+    )  # fmt: skip
+
+    assert (first.status, second.status) == (InboundStatus.ACCEPTED, InboundStatus.ACCEPTED)
+    assert first.case_id != second.case_id and count(services, Case) == 2
+    for message in (first, second):
+        _, reply = the_reply(services, message.id)
+        assert "version" not in reply["Subject"]
+    assert child_data_in_mail(services, OTHER_CHILD_DATA) == []

@@ -26,7 +26,7 @@ from mail_factory import (
 )
 from sqlalchemy import func, select
 
-from documents import SPECIMEN, check_pdf, get_form, issue_token, render_form
+from documents import SPECIMEN, check_pdf, get_form, issue_token, render_form, tokens
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.cases.accounts import add_professional
 from intake.pipeline.process import process_all
@@ -247,6 +247,20 @@ def test_mail_to_the_plus_address_without_a_form_gets_that_form_back(services, s
     assert back.token_text == token
     assert back.validation.answers["referrer_name"] == "Hélène Michałowska"
     assert reply["Reply-To"] == address
+
+
+def test_a_plus_address_token_issued_before_nonces_still_routes(services, senco):
+    # A version 1 token (36 characters), as on forms sent before tokens carried a nonce.
+    payload = tokens._PAYLOAD_V1.pack(1, tokens.KIND_CODES["request"], senco.id, 0, 3000)
+    legacy = tokens._encode(payload + tokens._tag(services.key, payload))
+    address = plus_address(services, legacy)
+    raw = build_message(headers={"From": SENCO, "To": address}, body="Which form do I use?\n")
+
+    message = deliver(services, raw, envelope_to=(address,))
+
+    assert (len(legacy), route_of(message)) == (36, "plus-address")
+    _, reply = the_reply(services, message)
+    assert read_back(services, attached_files(reply)["request-form.pdf"]).token_text == legacy
 
 
 # What each reply says: in words for the professional, never the reader's technical finding.

@@ -24,7 +24,8 @@ from test_cli import run
 import store
 from documents import verify_token
 from intake.cases.timeline import statutory_milestones
-from intake.reminders.run import latest_threshold, run_reminders
+from intake.reminders.advice import latest_threshold
+from intake.reminders.run import run_reminders
 from intake.reminders.scheduler import LEADER_LOCK_KEY, run_scheduled, start_scheduler
 from intake.serve import outbox_sender
 from intake.services import Services, open_services
@@ -197,7 +198,9 @@ def test_ten_weeks_send_exactly_the_expected_reminders_and_no_more(services, dat
         *((D(f"2026-{d}"), weekday, f"overdue-{n}") for n, d in enumerate(thursdays, 2)),
         (D("2026-02-02"), saturday, "due-in-14"),
         (D("2026-02-11"), saturday, "due-in-3"),
-        # Due on Saturday: on Monday the latest threshold is overdue-1 (Sunday), sent alone.
+        # Due on Saturday: "due today" on the Friday before; on Monday the latest threshold is
+        # overdue-1 (Sunday), sent alone.
+        (D("2026-02-13"), saturday, "due-today"),
         (D("2026-02-16"), saturday, "overdue-1"),
         (D("2026-02-23"), saturday, "overdue-2"),
         (D("2026-03-02"), saturday, "overdue-3"),

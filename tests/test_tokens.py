@@ -123,3 +123,25 @@ def test_token_fits_a_plus_address_local_part(token: str) -> None:
 def test_tokens_differ_by_professional_and_subject() -> None:
     tokens = {issue_token(KEY, "request", p, s, today=ISSUED) for p in (1, 2) for s in (1, 2)}
     assert len(tokens) == 4
+
+
+def test_each_form_issued_gets_its_own_token() -> None:
+    # The same professional, kind, subject and day: still one token per form issued.
+    tokens = {issue_token(KEY, "request", 7, 0, today=ISSUED) for _ in range(50)}
+    assert len(tokens) == 50
+    for token in tokens:
+        check = verify_token(KEY, token, today=ISSUED)
+        assert (check.valid, check.kind, check.professional_id) == (True, "request", 7)
+
+
+def test_a_token_issued_before_nonces_still_verifies() -> None:
+    # A version 1 token (no nonce), as forms sent before carry: 36 characters.
+    legacy = "aeaqaaaaaeaaaaafbapv73qy3lk7tdsrsfsa"
+    assert len(legacy) == 36
+    check = verify_token(b"legacy key", legacy, today=date(2025, 3, 14))
+    assert (check.valid, check.kind, check.professional_id, check.subject_id) == (
+        True,
+        "request",
+        1,
+        5,
+    )

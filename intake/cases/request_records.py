@@ -4,11 +4,20 @@ and the attachments the email carried.
 A request form's token stands for one request: the first valid submission makes the case, a
 later one with the same token is a new version of it, and the same token with the same PDF is
 a duplicate of the submission already recorded.
+
+A request on another form for a child who already has an open case (`match_child`) is new
+information for that case, not a second case: it is recorded as the next version of the case's
+request, with its own token, and noted on the case's timeline with how the child was matched,
+so a caseworker can check the match. The statutory clock keeps running from the first
+request's day 0. Holding it for a caseworker instead would leave the professional without a
+reference and the case without the information until someone acted; a version loses nothing,
+and the earlier versions are kept. A closed case is not reopened: the request makes a new case.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +27,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from documents import FormDefinition, Rejection
-from intake.cases.timeline import StageCode
+from intake.cases.stages import record_event
+from intake.cases.timeline import CLOSED_STAGE_VALUES, StageCode
 from intake.parse.message import Attachment as MailAttachment
 from intake.services import Services
 from store import (
@@ -40,6 +50,15 @@ class Recorded:
     case: Case
     submission: Submission
     new_case: bool
+    # Another form's request for the child of this open case, added to it as new information.
+    joined_open_case: bool = False
+
+
+@dataclass(frozen=True)
+class ChildMatch:
+    child: Child
+    # upn | nhs-number | name-and-date-of-birth
+    matched_by: str
 
 
 def listed_files(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
@@ -84,10 +103,13 @@ def record_request(
     attachments: Sequence[MailAttachment],
     received_on: date,
 ) -> Recorded:
-    case = session.scalar(select(Case).where(Case.request_token == token))
-    new_case = case is None
+    case = case_of_token(session, token)
+    new_case, joined_open_case = case is None, False
+    match = match_child(session, answers) if case is None else None
+    if match is not None and (case := open_case_of(session, match.child)) is not None:
+        new_case, joined_open_case = False, True
     if case is None:
-        child = match_child(session, answers) or new_child(session, answers)
+        child = match.child if match is not None else new_child(session, answers)
         case = Case(
             reference=next_reference(session, CASE_PREFIX, received_on.year),
             child_id=child.id,
@@ -127,10 +149,51 @@ def record_request(
     )
     session.add(submission)
     session.flush()
+    if joined_open_case:
+        assert match is not None
+        record_event(
+            session,
+            case,
+            kind=TimelineKind.NOTE,
+            on=received_on,
+            actor=message.from_address or "unknown",
+            action="further-request",
+            subject=("case", case.reference),
+            detail={
+                "further_request": True,
+                "matched_by": match.matched_by,
+                "submission_version": version,
+                "inbound_message_id": message.id,
+            },
+        )
     keep_attachments(
         services, session, message, submission, attachments, listed_files(form, answers), pdf
     )
-    return Recorded(case, submission, new_case)
+    return Recorded(case, submission, new_case, joined_open_case)
+
+
+def case_of_token(session: Session, token: str) -> Case | None:
+    """The case a request form's token belongs to: the case it opened, or the open case its
+    first submission joined."""
+    case = session.scalar(select(Case).where(Case.request_token == token))
+    if case is not None:
+        return case
+    return session.scalar(
+        select(Case)
+        .join(Submission, Submission.case_id == Case.id)
+        .where(Submission.token == token, Submission.kind == SubmissionKind.REQUEST)
+        .limit(1)
+    )
+
+
+def open_case_of(session: Session, child: Child) -> Case | None:
+    """The child's earliest case that is not closed."""
+    return session.scalar(
+        select(Case)
+        .where(Case.child_id == child.id, Case.stage.not_in(CLOSED_STAGE_VALUES))
+        .order_by(Case.id)
+        .limit(1)
+    )
 
 
 def keep_attachments(
@@ -165,23 +228,39 @@ def keep_attachments(
         )
 
 
-def match_child(session: Session, answers: Mapping[str, Any]) -> Child | None:
-    """The same child by UPN, else NHS number, else name, date of birth and postcode."""
-    if answers.get("upn"):
-        found = session.scalar(select(Child).where(Child.upn == answers["upn"]))
-        if found:
-            return found
-    if answers.get("nhs_number"):
-        found = session.scalar(select(Child).where(Child.nhs_number == answers["nhs_number"]))
-        if found:
-            return found
+def match_child(session: Session, answers: Mapping[str, Any]) -> ChildMatch | None:
+    """The child the answers name, if we know them: the same UPN, else the same NHS number, else
+    the same name and date of birth.
+
+    Both identifiers carry a check character, and the validator has put them in one spelling.
+    Names are compared folded: case, accents, spaces, hyphens and apostrophes aside ("Nowak-Pryce"
+    is "nowak pryce"). A child with the same name and birthday but a different UPN or NHS number
+    on record is another child. The postcode is not compared: families move, and a second
+    request often comes after a move.
+    """
+    for matched_by, field, column in (
+        ("upn", "upn", Child.upn),
+        ("nhs-number", "nhs_number", Child.nhs_number),
+    ):
+        if answers.get(field):
+            found = session.scalar(
+                select(Child).where(column == answers[field]).order_by(Child.id).limit(1)
+            )
+            if found is not None:
+                return ChildMatch(found, matched_by)
     born = date.fromisoformat(answers["date_of_birth"])
-    for child in session.scalars(select(Child).where(Child.date_of_birth == born)):
-        same_name = _fold(child.forename) == _fold(answers["child_forename"]) and _fold(
-            child.surname
-        ) == _fold(answers["child_surname"])
-        if same_name and _fold(child.postcode or "") == _fold(answers.get("postcode") or ""):
-            return child
+    wanted = (_fold(answers["child_forename"]), _fold(answers["child_surname"]))
+    for child in session.scalars(
+        select(Child).where(Child.date_of_birth == born).order_by(Child.id)
+    ):
+        if (_fold(child.forename), _fold(child.surname)) != wanted:
+            continue
+        conflicting = any(
+            answers.get(field) and known and answers[field] != known
+            for field, known in (("upn", child.upn), ("nhs_number", child.nhs_number))
+        )
+        if not conflicting:
+            return ChildMatch(child, "name-and-date-of-birth")
     return None
 
 
@@ -200,5 +279,7 @@ def new_child(session: Session, answers: Mapping[str, Any]) -> Child:
     return child
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
+def _fold(name: str) -> str:
+    """A name as compared: letters and digits only, accents dropped, case folded."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if c.isalnum())

@@ -186,6 +186,25 @@ STATUTORY_LIMITS: tuple[StatutoryLimit, ...] = (
 )
 
 
+def _reachable_avoiding(avoided: frozenset[StageCode]) -> frozenset[StageCode]:
+    """The stages a case can reach from its first without passing through `avoided`."""
+    seen, waiting = {S.REQUEST_RECEIVED}, [S.REQUEST_RECEIVED]
+    while waiting:
+        following = set(allowed_moves(waiting.pop())) - avoided - seen
+        seen |= following
+        waiting += following
+    return frozenset(seen)
+
+
+# Case.stage values of a closed case, by code and by the display name stored before codes were.
+CLOSED_STAGE_VALUES = frozenset(v for s in STAGES if s.terminal for v in (s.code.value, s.name))
+# Limit code to the stages meeting it: its own, and those reached only through one (the moves).
+STAGES_MEETING: Mapping[str, frozenset[StageCode]] = {
+    limit.code: frozenset(STAGE_BY_CODE) - _reachable_avoiding(limit.met_by)
+    for limit in STATUTORY_LIMITS
+}
+
+
 @dataclass(frozen=True)
 class Milestone:
     label: str

@@ -29,7 +29,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_remind(args: argparse.Namespace) -> int:
     with opened(args.settings) as services:
         report = run_reminders(services, args.today or services.today(), dry_run=args.dry_run)
-        items = report.items  # read from the store while it is open
+    items = report.items
     if args.json:
         for item in items:
             print(json.dumps(item.as_json()))

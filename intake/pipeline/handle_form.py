@@ -101,6 +101,7 @@ def on_request(ctx: Context, found: Match) -> None:
         {
             "reference": case.reference,
             "version": recorded.submission.version,
+            "joined_open_case": recorded.joined_open_case,
             "form_title": form.title,
             "form_name": "request",
             "timeline": timeline_rows(case.day0),

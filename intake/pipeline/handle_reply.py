@@ -10,7 +10,7 @@ from documents import FormDefinition, get_form, prefill_values
 from intake.cases.accounts import known_about
 from intake.cases.advice_requests import advice_form
 from intake.cases.progress import answer_status, is_part_of_case
-from intake.cases.request_records import keep_attachments
+from intake.cases.request_records import case_of_token, keep_attachments
 from intake.cases.stages import record_event
 from intake.pipeline.context import Context
 from intake.pipeline.routing import Match
@@ -81,7 +81,7 @@ def replied_case(ctx: Context, found: Match) -> Case | None:
     verdict = found.token_check
     if verdict is not None and verdict.valid and verdict.kind == "request":
         if verdict.professional_id == found.sender.id:
-            return ctx.session.scalar(select(Case).where(Case.request_token == found.token))
+            return case_of_token(ctx.session, found.token)
     if (advice := replied_advice_request(ctx, found)) is not None:
         return advice.case
     if found.thread_email is not None and found.thread_email.case_id:

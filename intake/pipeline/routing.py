@@ -18,7 +18,8 @@ from intake.parse.message import Attachment, ParsedMessage
 from intake.services import Services
 from store import OutboxMessage, Professional
 
-_PLUS_TOKEN = re.compile(r"\+([a-z2-7]{36})@", re.IGNORECASE)
+# documents.tokens: TOKEN_LENGTH, and LEGACY_TOKEN_LENGTH for forms sent before nonces.
+_PLUS_TOKEN = re.compile(r"\+([a-z2-7]{42}|[a-z2-7]{36})@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

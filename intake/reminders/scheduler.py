@@ -56,7 +56,7 @@ def _run_and_log(services: Services, today: date) -> ReminderReport:
     logger.info(
         "reminder run for %s: %d advice reminders, %d deadline warnings, %d already sent",
         today,
-        report.advice_count,  # the count, not the list: that is read from the store
+        report.advice_count,
         len(report.deadline_warnings),
         report.already_sent,
     )

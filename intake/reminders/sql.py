@@ -28,6 +28,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -124,15 +125,14 @@ class AdviceStatements:
     plan, due_dates (the plan's), today, now and `message_id_parts` (each uses those it names),
     they are compiled once per process.
 
-    - `claim` claims and queues the owed reminders (`advice_reminder_claim`);
+    - `claim` claims and queues the owed reminders and returns those it claimed
+      (`advice_reminder_claim`);
     - `listing` lists the owed reminders, with the day each was claimed if it was (a dry run);
-    - `claimed` lists the reminders one run claimed, known by its Message-ID prefix;
     - `claimed_on_the_day` counts the plan's reminders claimed on `today`, by any run.
     """
 
     claim: Any
     listing: Select[Any]
-    claimed: Select[Any]
     claimed_on_the_day: Select[Any]
 
 
@@ -157,13 +157,6 @@ def advice_statements(dialect: str) -> AdviceStatements:
         .order_by(AdviceRequest.id)
     )
     # What was claimed stays claimed, whatever became of the request since: not `owed_advice`.
-    claimed = (
-        planned_advice(dialect, plan)
-        .add_columns(*described, OutboxMessage.id)
-        .join(OutboxMessage, claimed_by)
-        .where(OutboxMessage.message_id.startswith(bindparam("message_id_prefix", type_=String)))
-        .order_by(AdviceRequest.id)
-    )
     claimed_on_the_day = (
         planned_advice(dialect, plan)
         .add_columns(func.count())
@@ -173,7 +166,6 @@ def advice_statements(dialect: str) -> AdviceStatements:
     return AdviceStatements(
         advice_reminder_claim(dialect, plan, owed_advice(dialect, plan)),
         listing,
-        claimed,
         claimed_on_the_day,
     )
 
@@ -194,8 +186,9 @@ def message_id_parts(services: Services) -> dict[str, str]:
 def advice_reminder_claim(dialect: str, plan: FromClause, owed: Select[Any]) -> Any:
     """The statement that claims and queues the advice reminders `plan` owes, one outbox row
     each, in one INSERT ... SELECT ... ON CONFLICT DO NOTHING: the row's unique key (advice
-    request, reminder kind) turns a reminder claimed before into nothing, and the statement's
-    row count (`rows_inserted`) is the number claimed. Each row gets its recipient, subject and
+    request, reminder kind) turns a reminder claimed before into nothing, and the RETURNING
+    clause gives back each row inserted, as (advice request id, kind, case reference, advice
+    reference, recipient, due date, outbox id). Each row gets its recipient, subject and
     Message-ID, and no body: the outbox sender composes it (`intake.reminders.mail`). `owed` is
     the run's selection of advice requests (`owed_advice`), driven from the plan's due dates
     through the due-date index. Parameters: plan, due_dates, today, now and `message_id_parts`.
@@ -221,22 +214,36 @@ def advice_reminder_claim(dialect: str, plan: FromClause, owed: Select[Any]) -> 
         "reminder_kind": plan.c.kind,
         "reminder_on": bindparam("today", type_=Date),
     }
+    outbox = OutboxMessage.__table__
+
+    def looked_up(wanted: Any, model: Any, by: str) -> Any:
+        # A subquery by primary key per row returned, as a RETURNING clause names only the
+        # table inserted into (a second statement to read the references would cost a query).
+        # Spelt out, table and all: SQLAlchemy writes RETURNING's columns without their table,
+        # which would make both sides of the comparison the subquery's own.
+        key = literal_column(f"{model.__tablename__}.id")
+        return (
+            select(wanted)
+            .select_from(model)
+            .where(key == literal_column(f"{outbox.name}.{by}"))
+            .scalar_subquery()
+        )
+
     # On the table: executed with parameters, the ORM would take them for rows to insert.
     return (
-        upsert_insert(dialect, OutboxMessage.__table__)
+        upsert_insert(dialect, outbox)
         .from_select(list(columns), owed.add_columns(*columns.values()))
         .on_conflict_do_nothing()
-        .execution_options(preserve_rowcount=True)
+        .returning(
+            outbox.c.advice_request_id,
+            outbox.c.reminder_kind,
+            looked_up(Case.reference, Case, "case_id"),
+            looked_up(AdviceRequest.reference, AdviceRequest, "advice_request_id"),
+            outbox.c.to_address,
+            looked_up(AdviceRequest.due_on, AdviceRequest, "advice_request_id"),
+            outbox.c.id,
+        )
     )
-
-
-def rows_inserted(session: Session, result: Any) -> int:
-    """How many rows an INSERT built with `preserve_rowcount` just inserted. Python's sqlite3
-    counts none for a statement that begins with WITH, as the run's do on SQLite (their plan is
-    a common table expression there); SQLite's own changes() has the number."""
-    if result.rowcount < 0 and dialect_of(session) == "sqlite":
-        return session.scalar(select(func.changes()))
-    return result.rowcount
 
 
 def dialect_of(session: Session) -> str:

@@ -88,8 +88,16 @@ class WorkingDays:
             day -= timedelta(days=1)
         return day
 
+    def on_or_before(self, day: date) -> date:
+        """`day` if it is a working day, else the last working day before it."""
+        return day if day in self else self.previous(day)
+
     def next(self, day: date) -> date:
         """`day` if it is a working day, else the first working day after it."""
         while day not in self:
             day += timedelta(days=1)
         return day
+
+
+# Weekdays less the bank holidays, with no closure days of the council's own.
+REGULAR_WORKING_DAYS = WorkingDays()
