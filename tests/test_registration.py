@@ -108,7 +108,11 @@ def test_a_registration_form_returned_by_email_opens_a_pending_account_and_sends
     assert account.organisation_name == "Glan Ŵy Primary School"
     [row] = replies_to(services, message)
     email = read_email(row.raw)
-    assert (row.kind, email["To"], email["In-Reply-To"]) == ("activation_link", STRANGER, "<r1@x.example>")
+    assert (row.kind, row.to_address, email["In-Reply-To"]) == (
+        "activation_link",
+        STRANGER,
+        "<r1@x.example>",
+    )
     text, html = body_texts(email)
     link = LINK.search(text).group(1)
     assert link.startswith(services.settings.base_url + "/activate/")
