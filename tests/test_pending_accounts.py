@@ -123,3 +123,32 @@ def test_a_reply_without_its_form_to_an_inactive_account_never_carries_the_answe
                 assert back.readable, (row.kind, name, back.outcome, back.detail)
                 answers = back.validation.answers
                 assert answers.get("child_surname") in (None, ""), (row.kind, name)
+
+
+def test_an_account_no_longer_active_adds_no_documents_and_hears_no_status(services, senco):
+    token, _ = personal_request_form(services, senco)
+    form = render_form(REQUEST, values=REQUEST_EXAMPLE, token=token)
+    accepted = deliver(services, form_reply(form, sender=senco.email, files=LISTED))
+    [confirmation] = replies_to(services, accepted)
+    with services.db.session() as session:
+        reference = session.get(Case, accepted.case_id).reference
+        session.execute(update(Professional).values(is_active=False))
+    thread = {"In-Reply-To": confirmation.message_id, "References": confirmation.message_id}
+    more = build_message(
+        headers={"From": senco.email, "Subject": "Re: your request", **thread},
+        files=[supporting_file("another-report.pdf")],
+        message_id="<more@glanwy.sch.uk>",
+    )
+    status = build_message(
+        headers={"From": senco.email, "Subject": f"STATUS {reference}"},
+        message_id="<status@glanwy.sch.uk>",
+    )
+
+    added, asked = deliver(services, more), deliver(services, status)
+
+    assert added.status == InboundStatus.REJECTED
+    assert "documents-added" not in [r["code"] for r in added.reasons]
+    assert (asked.status, [r["code"] for r in asked.reasons]) == (
+        InboundStatus.REJECTED,
+        ["status-not-shared"],
+    )

@@ -30,7 +30,7 @@ def on_status(ctx: Context, found: Match) -> None:
     reasons = answer_status(
         ctx.services,
         ctx.session,
-        found.sender,
+        found.sender if is_active_sender(found) else None,
         found.asked or "",
         ctx.thread,
         replied_case_id=replied.id if replied is not None else None,
