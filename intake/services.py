@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import store
 from documents import PdfSandbox
-from intake.pipeline.screening import ScreenLimits
 from intake.receive.rawstore import RawStore
+from intake.screening.checks import ScreenLimits
 from intake.settings import Settings
 from store import Database
 

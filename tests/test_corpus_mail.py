@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from intake.parse.message import message_key, parse_headers, parse_message
-from intake.pipeline.screening import CHECKS, Screening, screen
+from intake.screening.checks import CHECKS, Screening, screen
 
 CORPUS_MAIL = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "mail"
 SECONDS_PER_MESSAGE = 5.0

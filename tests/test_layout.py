@@ -23,7 +23,16 @@ MAY_IMPORT = {
     "intake": {"documents", "notifier", "store", "templates"},
     "portal": {"intake", "documents", "notifier", "store", "templates"},
 }
-INTAKE_ORDER = ("parse", "receive", "cases", "accounts", "pipeline", "reminders", "cli")
+INTAKE_ORDER = (
+    "parse",
+    "receive",
+    "screening",
+    "cases",
+    "accounts",
+    "pipeline",
+    "reminders",
+    "cli",
+)
 
 
 def modules() -> dict[str, Path]:

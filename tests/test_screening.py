@@ -8,7 +8,7 @@ import mail_factory as factory
 import pytest
 
 from intake.parse.message import ParsedMessage, parse_message
-from intake.pipeline.screening import CHECKS, ScreenLimits, screen
+from intake.screening.checks import CHECKS, ScreenLimits, screen
 
 OUR_MARKER = "council-test-1"
 LIMITS = ScreenLimits(own_marker=OUR_MARKER, intake_address=factory.INTAKE)

@@ -17,9 +17,9 @@ from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.parse.message import parse_message
 from intake.pipeline.process import process_all
-from intake.pipeline.screening import ScreenLimits, screen
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
+from intake.screening.checks import ScreenLimits, screen
 from intake.services import open_services
 from intake.settings import SettingsError, load_settings
 from store import Attachment, InboundMessage, InboundStatus, OutboxMessage, Transport

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from intake.parse.message import parse_message
 from intake.pipeline.process import process_all
-from intake.pipeline.screening import ScreenLimits, reply_address, screen
 from intake.receive.capture import capture_message
+from intake.screening.checks import ScreenLimits, reply_address, screen
 from intake.serve import RunningService
 from store import InboundMessage, InboundStatus, OutboxMessage, Transport
 

@@ -13,8 +13,8 @@ import logging
 from intake.parse.message import parse_message
 from intake.pipeline.context import Context
 from intake.pipeline.routes import route_and_handle
-from intake.pipeline.screening import reply_address, screen
 from intake.replies import Thread
+from intake.screening.checks import reply_address, screen
 from intake.services import Services
 from store import (
     InboundMessage,

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from intake.pipeline.attachment_checks import active_form_reason
 from intake.pipeline.context import Context
 from intake.pipeline.handle_form import on_form
 from intake.pipeline.handle_reply import on_no_form, on_status
@@ -31,6 +30,7 @@ from intake.pipeline.routing import (
     unknown_sender,
     unreadable_pdfs,
 )
+from intake.screening.attachments import active_form_reason
 from store import InboundStatus
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from intake.parse.message import ParsedMessage
-from intake.pipeline.attachment_checks import (
+from intake.reasons import Reason, reason
+from intake.screening.attachments import (
     Finding,
     active_pdfs,
     mismatched_content,
@@ -19,7 +20,7 @@ from intake.pipeline.attachment_checks import (
     refused_by_name,
     refused_content,
 )
-from intake.pipeline.automatic_mail import (
+from intake.screening.automatic_mail import (
     auto_reply,
     auto_submitted,
     daemon_sender,
@@ -29,8 +30,7 @@ from intake.pipeline.automatic_mail import (
     own_mail,
     precedence,
 )
-from intake.pipeline.sender_checks import not_one_mailbox, reply_address
-from intake.reasons import Reason, reason
+from intake.screening.senders import not_one_mailbox, reply_address
 
 __all__ = [
     "CHECKS",
