@@ -24,6 +24,7 @@ from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from intake.services import open_services
 from notifier import outbox_rows
+from portal import WebServer, create_app
 from store import InboundStatus, Professional, Transport, upgrade
 
 
@@ -31,7 +32,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("init", help="create or upgrade the database under INTAKE_HOME")
     p.set_defaults(run=run_init)
 
-    p = commands.add_parser("serve", help="run the SMTP listener, IMAP watcher, pipeline, outbox")
+    p = commands.add_parser(
+        "serve", help="run the SMTP listener, IMAP watcher, pipeline, outbox, web"
+    )
     p.set_defaults(run=run_serve)
 
     p = commands.add_parser("ingest", help="run .eml files or Maildir folders through the pipeline")
@@ -101,7 +104,9 @@ def run_serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     services = open_services(args.settings)
-    service = RunningService(services, scheduler=True)
+    web_host, web_port = args.settings.web_listen
+    web = WebServer(create_app(services), web_host, web_port)
+    service = RunningService(services, scheduler=True, web=web)
     try:
         service.start()
     except OSError as exc:
