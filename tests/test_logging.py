@@ -31,6 +31,8 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
         "INTAKE_HOME": str(tmp_path / "home"),
         "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
         "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+        # Never the default port 8000: other runs on the machine may hold it.
+        "INTAKE_WEB_LISTEN": f"127.0.0.1:{free_port()}",
         "PYTHONPATH": str(REPO),
         **settings,
     }
@@ -142,6 +144,7 @@ def test_serve_names_its_listeners_and_retries_imap_in_one_line_each(tmp_path: P
     try:
         started = server.read_until("intake: serving")
         assert f"SMTP on 127.0.0.1:{server.smtp_port}" in started
+        assert f"web on http://{server.env['INTAKE_WEB_LISTEN']}" in started
         assert f"IMAP imap://intake:***@127.0.0.1:{closed_port}/INBOX" in started
         assert f"outbound mail to {tmp_path / 'home' / 'outbox-sent'}/" in started
         with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
