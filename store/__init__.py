@@ -1,7 +1,7 @@
 """The store: SQLAlchemy models, opening and migrating the database, reference numbers and
 claiming work. Other packages import only what is listed here."""
 
-from store.account_models import LinkToken, OneTimeCode
+from store.account_models import LinkToken, OneTimeCode, RegistrationAttempt
 from store.base import Base, UTCDateTime, utcnow
 from store.claims import LEASE, claim_inbound, claim_outbox, record_inbound_failure
 from store.db import Database, alembic_config, normalise_url, open_database, upgrade
@@ -56,6 +56,7 @@ __all__ = [
     "OutboxStatus",
     "Professional",
     "ReferenceCounter",
+    "RegistrationAttempt",
     "ReminderRun",
     "ReminderSent",
     "Submission",

@@ -1,13 +1,14 @@
 """What accounts and sender verification keep besides the professional's row: one-time codes
-(two-step sign-in, proving a submission's sender) and single-use links (activation, password
-reset). Only hashes of codes and links are stored, so a copy of the database cannot sign anyone in.
+(two-step sign-in, proving a submission's sender), single-use links (activation, password
+reset) and registration attempts (for their rate limits). Only hashes of codes and links are
+stored, so a copy of the database cannot sign anyone in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, utcnow
@@ -51,3 +52,21 @@ class LinkToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class RegistrationAttempt(Base):
+    """One try at registering an address, by email or on the web, whatever came of it: the
+    rate limits count these per address and per domain over the last day.
+
+    `address` is lower-cased; `outcome` is the reason code the attempt ended with.
+    """
+
+    __tablename__ = "registration_attempts"
+    __table_args__ = (Index(None, "address", "at"), Index(None, "domain", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    domain: Mapped[str] = mapped_column(String(255))
+    via: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

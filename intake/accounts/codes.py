@@ -18,6 +18,7 @@ import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from intake.accounts.audit import SERVICE_ACTOR, record_account_event
 from intake.replies import Thread, send_reply
 from intake.services import Services
 from store import OneTimeCode, Professional
@@ -201,6 +202,9 @@ def _count_wrong(services: Services, session: Session, professional: Professiona
         return
     professional.failed_codes = 0
     professional.locked_until = services.now() + LOCK_FOR
+    record_account_event(
+        session, "account-locked", professional, actor=SERVICE_ACTOR, at=services.now()
+    )
     send_reply(
         services,
         session,

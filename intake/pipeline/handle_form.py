@@ -10,6 +10,7 @@ from intake.cases.timeline import timeline_rows
 from intake.pipeline.context import Context
 from intake.pipeline.handle_advice import on_advice
 from intake.pipeline.handle_reply import send_registration_form
+from intake.pipeline.pending_accounts import refuse_if_not_active, register_by_email
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
 from intake.reasons import Reason, reason
@@ -42,6 +43,8 @@ def on_form(ctx: Context, found: Match) -> None:
                 "not_accepted",
                 {"reason": reason("sender-mismatch").sentence(), "fresh_form": False},
             )
+        return
+    if refuse_if_not_active(ctx, issued_to):
         return
     if form.kind == "advice":
         on_advice(ctx, found)
@@ -119,10 +122,9 @@ def on_registration(ctx: Context, found: Match) -> None:
         ctx.finish(InboundStatus.REJECTED, [Reason.from_rejection(p, form) for p in problems])
         problems_reply(ctx, form, check.token_text, answers, problems)
         return
-    if found.sender is not None:
+    if found.sender is not None and found.sender.is_active:
         already = reason("already-registered")
         ctx.finish(InboundStatus.REJECTED, [already])
         send_request_form(ctx.services, ctx.session, found.sender, ctx.thread, [already])
         return
-    ctx.finish(InboundStatus.QUARANTINED, [reason("registration-received")])
-    ctx.reply("registration_received", {})
+    register_by_email(ctx, found)

@@ -13,6 +13,7 @@ from intake.cases.progress import answer_status, is_part_of_case
 from intake.cases.request_records import keep_attachments
 from intake.cases.stages import record_event
 from intake.pipeline.context import Context
+from intake.pipeline.pending_accounts import is_active_sender
 from intake.pipeline.routing import Match
 from intake.reasons import reason, worded
 from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
@@ -75,8 +76,9 @@ def send_registration_form(ctx: Context) -> None:
 
 def replied_case(ctx: Context, found: Match) -> Case | None:
     """The case a reply names, by its plus-address or by our thread, when the sender is part of
-    it: the professional who made the request, or one asked for advice on it."""
-    if found.sender is None:
+    it: the professional who made the request, or one asked for advice on it. None for an
+    account not active: nothing is added to a case by it, nor shown to it."""
+    if not is_active_sender(found):
         return None
     verdict = found.token_check
     if verdict is not None and verdict.valid and verdict.kind == "request":
@@ -94,7 +96,12 @@ def replied_case(ctx: Context, found: Match) -> Case | None:
 def replied_advice_request(ctx: Context, found: Match) -> AdviceRequest | None:
     """The sender's own advice request, when the reply went to its plus-address."""
     verdict = found.token_check
-    if found.sender is None or verdict is None or not verdict.valid or verdict.kind != "advice":
+    if (
+        not is_active_sender(found)
+        or verdict is None
+        or not verdict.valid
+        or verdict.kind != "advice"
+    ):
         return None
     request = ctx.session.get(AdviceRequest, verdict.subject_id)
     if request is None or request.professional_id != found.sender.id:
@@ -105,7 +112,10 @@ def replied_advice_request(ctx: Context, found: Match) -> AdviceRequest | None:
 def form_for_route(ctx: Context, found: Match) -> tuple[FormDefinition, str, Attachment]:
     """The sender's own form back: their advice form when the reply names an advice request of
     theirs; their request form, with the same token and latest answers, when it names a request
-    of theirs; else a fresh personal request form."""
+    of theirs; else a fresh personal request form (always, to an account not active: no answers
+    about a child go to it)."""
+    if not is_active_sender(found):
+        return get_form("request"), *personal_request_form(ctx.services, found.sender)
     if (advice := replied_advice_request(ctx, found)) is not None:
         today = ctx.services.today()
         token, pdf = advice_form(ctx.services, advice.case, found.sender, advice, today=today)
