@@ -127,6 +127,9 @@ def take_code(request: Request, form: CheckedForm) -> Response:
     with services.db.session() as session:
         professional = session.get(Professional, pending.id)
         result = check_code(services, session, professional, code, "sign-in")
+        if result is CodeResult.WRONG and is_locked(services, professional):
+            # That wrong code was the one too many: it locked the account.
+            result = CodeResult.LOCKED
         if result is CodeResult.OK:
             forget_password_step(request)
             sign_in(request, services.key, professional)
