@@ -4,7 +4,8 @@ The cookie (Starlette's SessionMiddleware, signed with itsdangerous) is HttpOnly
 Secure when the service's address is https, and expires after `IDLE_MINUTES` without a request:
 each request re-signs it, so the signature's age is the idle time. It holds ids and markers only:
 never a password, never a code. A signed-in session also records a fingerprint of the account's
-password hash, so resetting the password ends every other session of that account.
+password hash and of when it last signed out, so resetting the password or signing out ends every
+session of that account, copies of the cookie included.
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ def csrf_matches(request: Request, sent: object) -> bool:
     return bool(wanted) and isinstance(sent, str) and hmac.compare_digest(wanted, sent)
 
 
-def password_marker(service_key: bytes, professional: Professional) -> str:
-    """Changes whenever the password does; holds nothing that helps guess it."""
-    stored = (professional.password_hash or "").encode()
-    return hmac.new(service_key, b"session-password:" + stored, hashlib.sha256).hexdigest()[:24]
+def session_marker(service_key: bytes, professional: Professional) -> str:
+    """Changes whenever the password does or the account signs out; holds nothing that helps
+    guess the password."""
+    ended = professional.sessions_ended_at.isoformat() if professional.sessions_ended_at else ""
+    stored = f"{professional.password_hash or ''}|{ended}".encode()
+    return hmac.new(service_key, b"session:" + stored, hashlib.sha256).hexdigest()[:24]
 
 
 def sign_in(request: Request, service_key: bytes, professional: Professional) -> None:
@@ -63,7 +66,7 @@ def sign_in(request: Request, service_key: bytes, professional: Professional) ->
     now = int(time.time())
     request.session.update(
         user=professional.id,
-        marker=password_marker(service_key, professional),
+        marker=session_marker(service_key, professional),
         since=now,
         seen=now,
         csrf=secrets.token_urlsafe(32),
@@ -89,10 +92,11 @@ def signed_in_id(request: Request) -> int | None:
 
 
 def still_valid(request: Request, service_key: bytes, professional: Professional | None) -> bool:
-    """The account still exists, is active and has the password the session was made with."""
+    """The account still exists, is active, has the password the session was made with, and has
+    not signed out since."""
     if professional is None or not professional.is_active:
         return False
-    wanted = password_marker(service_key, professional)
+    wanted = session_marker(service_key, professional)
     return hmac.compare_digest(request.session.get("marker", ""), wanted)
 
 

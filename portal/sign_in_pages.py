@@ -159,6 +159,13 @@ def send_new_code(request: Request, form: CheckedForm) -> Response:
 
 
 def sign_out_now(request: Request, form: CheckedForm) -> Response:
+    services = services_of(request)
+    professional = signed_in(request)
+    if professional is not None:
+        with services.db.session() as session:
+            account = session.get(Professional, professional.id)
+            account.sessions_ended_at = services.now()
+            record_account_event(session, "sign-out", account, via="web")
     sign_out(request)
     return render(request, "signed_out.html")
 

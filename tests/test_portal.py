@@ -151,6 +151,20 @@ def test_signing_out_ends_the_session(visitor, services) -> None:
     assert visitor.get("/").headers["location"] == "/sign-in"
 
 
+def test_a_copy_of_the_cookie_is_worthless_after_signing_out(site, visitor, services) -> None:
+    active_account(services, ANNE)
+    sign_in(visitor, services, ANNE)
+    visitor.get("/")
+    copied = dict(visitor.http.cookies)["intake_session"]
+    visitor.post("/sign-out", {})
+    thief = Visitor(site)
+    thief.http.cookies.set("intake_session", copied)
+    try:
+        assert thief.get("/").headers["location"] == "/sign-in"
+    finally:
+        thief.close()
+
+
 def test_pages_load_nothing_from_elsewhere_and_forbid_framing(visitor) -> None:
     for path in ("/sign-in", "/register", "/forgot-password", "/activate/unknown"):
         page = visitor.get(path)
