@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from intake.reasons import Reason
+from portal.identity import signed_in
 from portal.sessions import CSRF_FIELD, csrf_token
 
 # Pages show who is signed in and may hold personal data: never kept by a cache on the way.
@@ -93,13 +94,16 @@ def render(
     """A page from templates/web/, with what every page needs."""
     problems = list(problems)
     services = request.app.state.services
+    if not hasattr(request.state, "professional"):
+        # A page whose route did not ask still shows who is signed in (and keeps them so).
+        signed_in(request)
     body = (
         page_templates()
         .get_template(template)
         .render(
             request=request,
             service_name=services.settings.service_name,
-            signed_in=getattr(request.state, "professional", None),
+            signed_in=request.state.professional,
             csrf_token=csrf_token(request),
             problems=problems,
             problem_for={p.field: p for p in reversed(problems) if p.field},

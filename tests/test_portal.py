@@ -50,6 +50,8 @@ def test_a_signed_in_professional_sees_who_they_are_signed_in_as(visitor, servic
     assert "Signed in as Dr Ffion Ó Súilleabháin" in home.text
     assert ANNE in home.text and "Sign out" in home.text
     assert visitor.get("/sign-in").headers["location"] == "/"
+    assert "Sign out" in visitor.get("/register").text  # every page's header says so
+    assert "Sign out" in visitor.get("/no-such-page").text
 
 
 def test_every_form_is_refused_without_its_csrf_token(visitor, services) -> None:
