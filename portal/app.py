@@ -21,20 +21,9 @@ from starlette.staticfiles import StaticFiles
 from intake.services import Services
 from portal import account_pages, health, register_page, sign_in_pages
 from portal.forms import CsrfRefused
+from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.pages import render
 from portal.sessions import IDLE_MINUTES, cookie_name, session_key
-
-# No page loads anything from elsewhere, runs inline script, or may be framed.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    # Activation and reset links carry their secret in the path: never send it on.
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 @dataclass(frozen=True)
@@ -81,13 +70,6 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(CsrfRefused, refuse_forged_form)
     app.add_exception_handler(HTTPException, show_http_problem)
 
-    @app.middleware("http")
-    async def add_security_headers(request: Request, call_next: Callable) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
     # Added last, so it runs first: every page and handler above sees `request.session`.
     app.add_middleware(
         SessionMiddleware,
@@ -97,6 +79,10 @@ def create_app(services: Services) -> FastAPI:
         same_site="lax",
         https_only=services.settings.base_url.startswith("https://"),
     )
+    # Outermost: an oversized body is refused before anything reads it; every answer, refusals
+    # included, carries the security headers.
+    app.add_middleware(LimitBodySize)
+    app.add_middleware(AddSecurityHeaders)
     return app
 
 

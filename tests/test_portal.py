@@ -18,6 +18,7 @@ from portal.sessions import IDLE_MINUTES, session_key
 from store import open_database
 
 ANNE = "anne.senco@glanwy.sch.uk"
+FORM_TYPE = {"content-type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
@@ -178,6 +179,16 @@ def test_pages_load_nothing_from_elsewhere_and_forbid_framing(visitor) -> None:
     css = visitor.get("/static/portal.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "@import" not in css.text and "url(" not in css.text
+
+
+def test_an_oversized_form_is_refused_before_it_is_read(visitor) -> None:
+    visitor.get("/sign-in")
+    huge = {"email": "a@b.example", "password": "x" * (2 * 1024 * 1024)}
+    refused = visitor.post("/sign-in", huge)
+    assert refused.status_code == 413
+    chunks = (b"email=a%40b.example&password=" + b"x" * 65536 for _ in range(40))
+    streamed = visitor.http.post("/sign-in", content=chunks, headers=FORM_TYPE)
+    assert streamed.status_code == 413
 
 
 def test_an_unknown_page_is_a_page_not_found(visitor) -> None:
