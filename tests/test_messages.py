@@ -61,6 +61,9 @@ KNOWN_PLACEHOLDERS = {
     "expected",
     "sent_on",
     "due_on",
+    # Registration (intake.accounts.registration): the address registered, the one we wrote to.
+    "address",
+    "asked",
 }
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from intake.cli import advice as cli_advice
+from intake.cli import caseworkers as cli_caseworkers
 from intake.cli import demo
 from intake.cli import forms as cli_forms
 from intake.cli import records as cli_records
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_forms.add_commands(commands)
     cli_records.add_commands(commands)
+    cli_caseworkers.add_commands(commands)
     cli_advice.add_commands(commands)
     cli_remind.add_commands(commands)
     demo.add_command(commands)
