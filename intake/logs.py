@@ -14,6 +14,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # aiosmtpd logs each peer and every MAIL FROM and RCPT TO address at INFO.
 SMTP_SERVER_LOGGER = "mail.log"
+# uvicorn says "Started server process" and "Uvicorn running on ..." at INFO; the start line
+# already names the web listener. Its errors (a port in use) are kept.
+WEB_SERVER_LOGGER = "uvicorn.error"
 # Alembic names its dialect on every start, whether or not a migration runs; the lines it
 # writes when one does ("Running upgrade ...") come from the same logger and are kept.
 MIGRATION_LOGGER = "alembic.runtime.migration"
@@ -64,7 +67,8 @@ def configure_logging(level: str, log_format: str, stream: TextIO | None = None)
     root.setLevel(level)
 
     debugging = logging.getLevelName(level) <= logging.DEBUG
-    logging.getLogger(SMTP_SERVER_LOGGER).setLevel(logging.NOTSET if debugging else logging.WARNING)
+    for chatty in (SMTP_SERVER_LOGGER, WEB_SERVER_LOGGER):
+        logging.getLogger(chatty).setLevel(logging.NOTSET if debugging else logging.WARNING)
     migration = logging.getLogger(MIGRATION_LOGGER)
     for previous in [f for f in migration.filters if isinstance(f, SkipMigrationPreamble)]:
         migration.removeFilter(previous)

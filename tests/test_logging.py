@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import time
@@ -171,3 +172,16 @@ def test_serve_names_the_relay_without_its_password(tmp_path: Path) -> None:
         server.stop()
     assert f"outbound mail through smtp://sender:***@127.0.0.1:{relay_port}" in started
     assert "IMAP" not in started
+
+
+def test_serve_with_its_web_port_taken_stops_and_names_the_address(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = "127.0.0.1:%d" % taken.getsockname()[1]
+        server = Server(tmp_path, INTAKE_WEB_LISTEN=address)
+        assert server.process.wait(timeout=60) == 1
+        logged = server.stop()
+    assert f"intake: cannot start: the web server could not listen on {address}" in logged
+    assert "address already in use" in logged  # uvicorn's own error line is kept
+    assert "Started server process" not in logged and "Traceback" not in logged, logged

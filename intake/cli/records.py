@@ -110,6 +110,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         service.start()
     except OSError as exc:
+        # What did start (the SMTP listener, the scheduler, the workers) stops again.
+        service.stop()
         services.close()
         raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
     hour, minute = args.settings.reminder_time
