@@ -178,7 +178,7 @@ def test_serve_with_its_web_port_taken_stops_and_names_the_address(tmp_path: Pat
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        address = "127.0.0.1:%d" % taken.getsockname()[1]
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
         server = Server(tmp_path, INTAKE_WEB_LISTEN=address)
         assert server.process.wait(timeout=60) == 1
         logged = server.stop()
