@@ -86,11 +86,12 @@ def create_app(services: Services) -> FastAPI:
     return app
 
 
-async def refuse_forged_form(request: Request, exc: Exception) -> Response:
+# Plain functions, so Starlette runs them in its thread pool: render() may read the database.
+def refuse_forged_form(request: Request, exc: Exception) -> Response:
     return render(request, "refused.html", status_code=403)
 
 
-async def show_http_problem(request: Request, exc: Exception) -> Response:
+def show_http_problem(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
     template = "not_found.html" if status == 404 else "refused.html"
     return render(request, template, status_code=status)

@@ -92,6 +92,7 @@ def test_register_activate_sign_out_and_sign_in_with_an_emailed_code(
         page.get_by_role("button", name="Activate account").click()
         summary = page.locator(".error-summary")
         assert "The passwords do not match" in summary.inner_text()
+        expect(summary).to_be_focused()  # keyboard users start from the list of problems
         snap(page, "05-activate-problems")
         summary.get_by_role("link").first.click()  # the summary's link moves to the field
         assert page.evaluate("document.activeElement.id") == "field-password-again"
