@@ -15,15 +15,20 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
 from portal import account_pages, health, register_page, sign_in_pages
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
+from portal.identity import SignInNeeded
 from portal.pages import render
 from portal.sessions import IDLE_MINUTES, cookie_name, session_key
+
+# Who may use a route: anyone, or only signed-in people (the endpoint takes `SignedIn`).
+ANYONE = "anyone"
+SIGNED_IN = "signed-in"
 
 
 @dataclass(frozen=True)
@@ -31,10 +36,11 @@ class Route:
     method: str
     path: str
     endpoint: Callable[..., Any]
+    who: str = ANYONE
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/", sign_in_pages.show_home),
+    Route("GET", "/", sign_in_pages.show_home, SIGNED_IN),
     Route("GET", "/sign-in", sign_in_pages.show_sign_in),
     Route("POST", "/sign-in", sign_in_pages.take_password),
     Route("GET", "/sign-in/code", sign_in_pages.show_code),
@@ -68,6 +74,7 @@ def create_app(services: Services) -> FastAPI:
         )
     app.mount("/static", StaticFiles(packages=[("templates", "web/static")]), name="static")
     app.add_exception_handler(CsrfRefused, refuse_forged_form)
+    app.add_exception_handler(SignInNeeded, send_to_sign_in)
     app.add_exception_handler(HTTPException, show_http_problem)
 
     # Added last, so it runs first: every page and handler above sees `request.session`.
@@ -84,6 +91,10 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(LimitBodySize)
     app.add_middleware(AddSecurityHeaders)
     return app
+
+
+def send_to_sign_in(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/sign-in", status_code=303)
 
 
 # Plain functions, so Starlette runs them in its thread pool: render() may read the database.

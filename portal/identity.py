@@ -3,6 +3,9 @@ each request so that a deactivated account or a changed password ends the sessio
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from starlette.requests import Request
 
 from intake.services import Services
@@ -30,3 +33,19 @@ def signed_in(request: Request) -> Professional | None:
         session.expunge(professional)
     request.state.professional = professional
     return professional
+
+
+class SignInNeeded(Exception):
+    """A page for signed-in people only, asked for by someone who is not: sent to sign in."""
+
+
+def require_signed_in(request: Request) -> Professional:
+    professional = signed_in(request)
+    if professional is None:
+        raise SignInNeeded()
+    return professional
+
+
+# A route's parameter `professional: SignedIn` admits only signed-in people (app.py's table
+# says which routes those are, and a test holds each to it).
+SignedIn = Annotated[Professional, Depends(require_signed_in)]

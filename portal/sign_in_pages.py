@@ -17,7 +17,7 @@ from intake.accounts.codes import CodeResult, check_code, is_locked, send_email_
 from intake.accounts.passwords import verify_password
 from intake.cases.accounts import find_professional
 from portal.forms import CheckedForm
-from portal.identity import services_of, signed_in
+from portal.identity import SignedIn, services_of, signed_in
 from portal.pages import Problem, problem, render
 from portal.sessions import (
     forget_password_step,
@@ -39,10 +39,7 @@ def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def show_home(request: Request) -> Response:
-    professional = signed_in(request)
-    if professional is None:
-        return see_other("/sign-in")
+def show_home(request: Request, professional: SignedIn) -> Response:
     notice = request.session.pop("notice", None)
     return render(request, "home.html", professional=professional, notice=notice)
 

@@ -14,6 +14,7 @@ import pytest
 from web_client import Visitor, active_account, served, sign_in
 
 from portal import ROUTES
+from portal.app import ANYONE, SIGNED_IN
 from portal.sessions import IDLE_MINUTES, session_key
 from store import open_database
 
@@ -41,6 +42,32 @@ def test_anonymous_visitors_are_sent_to_sign_in(visitor) -> None:
     assert page.status_code == 200
     assert '<label class="label" for="field-email">Email address</label>' in page.text
     assert visitor.get("/sign-in/code").headers["location"] == "/sign-in"
+
+
+def test_only_the_pages_for_signing_in_are_open_to_anyone(visitor) -> None:
+    public = {(r.method, r.path) for r in ROUTES if r.who == ANYONE}
+    assert public == {
+        ("GET", "/sign-in"),
+        ("POST", "/sign-in"),
+        ("GET", "/sign-in/code"),
+        ("POST", "/sign-in/code"),
+        ("POST", "/sign-in/new-code"),
+        ("POST", "/sign-out"),
+        ("GET", "/activate/{secret}"),
+        ("POST", "/activate/{secret}"),
+        ("GET", "/forgot-password"),
+        ("POST", "/forgot-password"),
+        ("GET", "/reset-password/{secret}"),
+        ("POST", "/reset-password/{secret}"),
+        ("GET", "/register"),
+        ("POST", "/register"),
+        ("GET", "/healthz"),
+    }
+    for route in ROUTES:
+        if route.who == SIGNED_IN and route.method == "GET":
+            response = visitor.get(route.path)
+            assert response.status_code == 303, route.path
+            assert response.headers["location"] == "/sign-in", route.path
 
 
 def test_a_signed_in_professional_sees_who_they_are_signed_in_as(visitor, services) -> None:
