@@ -19,6 +19,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from intake.accounts import codes, links, passwords
 from intake.reasons import Reason
 from portal.identity import signed_in
 from portal.sessions import CSRF_FIELD, csrf_token
@@ -44,6 +45,20 @@ def field_id(name: str) -> str:
     return "field-" + "".join(c if c.isalnum() else "-" for c in name)
 
 
+def _minutes(lifetime) -> int:
+    return int(lifetime.total_seconds() // 60)
+
+
+# The numbers pages and problems quote, taken from where they are enforced.
+LIMITS = {
+    "code_minutes": _minutes(codes.LIFETIMES["sign-in"]),
+    "lock_minutes": _minutes(codes.LOCK_FOR),
+    "reset_minutes": _minutes(links.LIFETIMES["reset-password"]),
+    "activate_days": links.LIFETIMES["activate"].days,
+    "password_min": passwords.MIN_LENGTH,
+}
+
+
 @cache
 def page_templates() -> jinja2.Environment:
     folder = resources.files("templates").joinpath("web")
@@ -56,6 +71,7 @@ def page_templates() -> jinja2.Environment:
     )
     environment.globals["field_id"] = field_id
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
+    environment.globals["limits"] = LIMITS
     return environment
 
 
@@ -73,7 +89,7 @@ def word(reason: Reason, form: str | None = None) -> Problem:
     """The reason's sentence: the portal's own wording when it has one, else the service's."""
     own = problem_wording().get(reason.code)
     if own is not None:
-        return Problem(reason.field, own.format_map(dict(reason.params)))
+        return Problem(reason.field, own.format_map({**LIMITS, **reason.params}))
     if form and not reason.form:
         reason = Reason(reason.code, reason.step, reason.field, form, reason.params)
     return Problem(reason.field, reason.sentence())
