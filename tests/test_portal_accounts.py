@@ -113,6 +113,18 @@ def test_registering_an_address_with_an_account_says_only_check_your_email(
     assert emails(services, "activation_link") == []
 
 
+def test_registering_too_often_is_refused_with_the_reason(visitor, services) -> None:
+    pages = []
+    for _ in range(4):
+        visitor.get("/register")
+        pages.append(visitor.post("/register", REGISTRATION))
+    assert all("Check your email" in p.text for p in pages[:3])
+    assert len(emails(services, "activation_link")) == 3  # the pending account's link again
+    refused = pages[3]
+    assert refused.status_code == 400
+    assert "too many times today" in " ".join(problems_on(refused.text))
+
+
 def test_activation_with_email_codes_signs_the_new_professional_in(visitor, services) -> None:
     link = registered(visitor, services)
     page = visitor.get(link)
