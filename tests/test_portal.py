@@ -70,6 +70,58 @@ def test_only_the_pages_for_signing_in_are_open_to_anyone(visitor) -> None:
             assert response.headers["location"] == "/sign-in", route.path
 
 
+# Every route, asked with an empty form where it takes one: (anonymous, signed in) -> status.
+# A route added to portal.ROUTES must be added here, with what each kind of visitor gets.
+EXPECTED = {
+    ("GET", "/"): (303, 200),
+    ("GET", "/sign-in"): (200, 303),
+    ("POST", "/sign-in"): (400, 400),
+    ("GET", "/sign-in/code"): (303, 303),
+    ("POST", "/sign-in/code"): (303, 303),
+    ("POST", "/sign-in/new-code"): (303, 303),
+    ("POST", "/sign-out"): (200, 200),
+    ("GET", "/activate/{secret}"): (404, 404),
+    ("POST", "/activate/{secret}"): (404, 404),
+    ("GET", "/forgot-password"): (200, 200),
+    ("POST", "/forgot-password"): (400, 400),
+    ("GET", "/reset-password/{secret}"): (404, 404),
+    ("POST", "/reset-password/{secret}"): (404, 404),
+    ("GET", "/register"): (200, 200),
+    ("POST", "/register"): (400, 400),
+    ("GET", "/healthz"): (200, 200),
+}
+
+
+def statuses(visitor, services) -> dict:
+    got = {}
+    for route in ROUTES:
+        path = route.path.replace("{secret}", "A" * 43)
+        if route.method == "GET":
+            got[(route.method, route.path)] = visitor.get(path).status_code
+        else:
+            visitor.get("/forgot-password")  # any page: for this session's CSRF token
+            got[(route.method, route.path)] = visitor.post(path, {}).status_code
+            if route.path == "/sign-out" and services is not None:
+                sign_in(visitor, services, ANNE)  # signed in again for the routes after it
+    return got
+
+
+def test_every_route_answers_anonymous_and_signed_in_visitors_as_it_should(site, services) -> None:
+    assert set(EXPECTED) == {(r.method, r.path) for r in ROUTES}
+    anonymous = Visitor(site)
+    member = Visitor(site)
+    try:
+        as_anonymous = statuses(anonymous, None)
+        active_account(services, ANNE)
+        sign_in(member, services, ANNE)
+        as_member = statuses(member, services)
+    finally:
+        anonymous.close()
+        member.close()
+    assert as_anonymous == {key: pair[0] for key, pair in EXPECTED.items()}
+    assert as_member == {key: pair[1] for key, pair in EXPECTED.items()}
+
+
 def test_a_signed_in_professional_sees_who_they_are_signed_in_as(visitor, services) -> None:
     active_account(services, ANNE)
     sign_in(visitor, services, ANNE)
