@@ -17,6 +17,9 @@ SMTP_SERVER_LOGGER = "mail.log"
 # APScheduler says "Adding job tentatively", "Added job", "Scheduler started" on every start;
 # the service's own line already says when the reminders run.
 SCHEDULER_LOGGER = "apscheduler"
+# uvicorn says "Started server process" and "Uvicorn running on ..." at INFO; the start line
+# already names the web listener. Its errors (a port in use) are kept.
+WEB_SERVER_LOGGER = "uvicorn.error"
 # Alembic names its dialect on every start, whether or not a migration runs; the lines it
 # writes when one does ("Running upgrade ...") come from the same logger and are kept.
 MIGRATION_LOGGER = "alembic.runtime.migration"
@@ -67,7 +70,7 @@ def configure_logging(level: str, log_format: str, stream: TextIO | None = None)
     root.setLevel(level)
 
     debugging = logging.getLevelName(level) <= logging.DEBUG
-    for chatty in (SMTP_SERVER_LOGGER, SCHEDULER_LOGGER):
+    for chatty in (SMTP_SERVER_LOGGER, SCHEDULER_LOGGER, WEB_SERVER_LOGGER):
         logging.getLogger(chatty).setLevel(logging.NOTSET if debugging else logging.WARNING)
     migration = logging.getLogger(MIGRATION_LOGGER)
     for previous in [f for f in migration.filters if isinstance(f, SkipMigrationPreamble)]:

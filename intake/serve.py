@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
@@ -91,11 +92,25 @@ def without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host_port}"))
 
 
+class WebPart(Protocol):
+    """The web face (portal.WebServer), handed in by the command: intake imports no portal."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def describe(self) -> str: ...
+
+
 class RunningService:
     """Everything `intake serve` runs; `start()` returns once all parts are up."""
 
     def __init__(
-        self, services: Services, *, smtp: bool = True, imap: bool = True, scheduler: bool = False
+        self,
+        services: Services,
+        *,
+        smtp: bool = True,
+        imap: bool = True,
+        scheduler: bool = False,
+        web: WebPart | None = None,
     ) -> None:
         self.services = services
         self.stop_event = threading.Event()
@@ -109,6 +124,7 @@ class RunningService:
         self._want_imap = imap and bool(services.settings.imap_url)
         self._want_scheduler = scheduler
         self._scheduler = None
+        self._web = web
 
     def capture_from_smtp(self, raw: bytes, envelope_from: str, envelope_to: list[str]) -> object:
         # As a delivering MTA does: the envelope sender becomes Return-Path, so screening sees
@@ -151,6 +167,8 @@ class RunningService:
         if self._want_scheduler:
             hour, minute = self.services.settings.reminder_time
             self._scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+        if self._web is not None:
+            self._web.start()
 
     def describe(self) -> str:
         """Every listener and where our mail goes, for the start line; passwords hidden."""
@@ -159,6 +177,8 @@ class RunningService:
         if self._want_smtp:
             host, port = settings.smtp_listen
             parts.append(f"SMTP on {host}:{port}")
+        if self._web is not None:
+            parts.append(self._web.describe())
         if self._want_imap:
             parts.append(f"IMAP {without_password(settings.imap_url)}")
         if settings.smtp_url:
@@ -184,6 +204,8 @@ class RunningService:
             self._pipeline_woken.clear()
 
     def stop(self) -> None:
+        if self._web is not None:
+            self._web.stop()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         if self._smtp is not None:

@@ -68,6 +68,9 @@ class Professional(Base):
     # A registration a caseworker declined, and why (the account stays inactive).
     declined_at: Mapped[datetime | None]
     declined_reason: Mapped[str | None] = mapped_column(String(500))
+    # Signing out ends every web session of the account begun before this moment: the session
+    # cookie is signed, not stored, so a copy of it would otherwise outlive the sign-out.
+    sessions_ended_at: Mapped[datetime | None]
 
 
 class Child(Base):

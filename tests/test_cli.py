@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import SECRET_KEY, free_port
 
@@ -237,12 +238,13 @@ def test_demo_tells_the_story_and_leaves_its_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_starts_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
-    port = free_port()
+    port, web_port = free_port(), free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
         "INTAKE_HOME": str(tmp_path / "home"),
         "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
         "INTAKE_SMTP_LISTEN": f"127.0.0.1:{port}",
+        "INTAKE_WEB_LISTEN": f"127.0.0.1:{web_port}",
         "PYTHONPATH": str(REPO),
     }
     server = subprocess.Popen(
@@ -256,6 +258,8 @@ def test_serve_starts_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
         assert any("reminders on working days at 07:00 Europe/London" in x for x in lines), lines
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
             assert smtp.noop()[0] == 250
+        health = httpx.get(f"http://127.0.0.1:{web_port}/healthz", timeout=10)
+        assert health.json()["checks"]["database"]["ok"] is True
         server.send_signal(sig)
         assert server.wait(timeout=30) == 0
         assert "stopping" in server.stderr.read()

@@ -23,6 +23,9 @@ MAY_IMPORT = {
     "intake": {"documents", "notifier", "store", "templates"},
     "portal": {"intake", "documents", "notifier", "store", "templates"},
 }
+# The command sits above everything ("portal and the CLI use intake"): `intake serve` runs the web
+# face, so intake.cli alone may import portal; nothing else in intake may.
+CLI_MAY_ALSO_IMPORT = {"portal"}
 INTAKE_ORDER = (
     "parse",
     "receive",
@@ -89,7 +92,10 @@ def test_packages_import_only_what_they_may() -> None:
         top = name.split(".")[0]
         for other in imported:
             other_top = other.split(".")[0]
-            if other_top != top and other_top not in MAY_IMPORT[top]:
+            allowed = MAY_IMPORT[top] | (
+                CLI_MAY_ALSO_IMPORT if name.startswith("intake.cli.") else set()
+            )
+            if other_top != top and other_top not in allowed:
                 wrong.add((name, other))
     assert wrong == set()
 

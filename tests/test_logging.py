@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +32,8 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
         "INTAKE_HOME": str(tmp_path / "home"),
         "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
         "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+        # Never the default port 8000: other runs on the machine may hold it.
+        "INTAKE_WEB_LISTEN": f"127.0.0.1:{free_port()}",
         "PYTHONPATH": str(REPO),
         **settings,
     }
@@ -142,6 +145,7 @@ def test_serve_names_its_listeners_and_retries_imap_in_one_line_each(tmp_path: P
     try:
         started = server.read_until("intake: serving")
         assert f"SMTP on 127.0.0.1:{server.smtp_port}" in started
+        assert f"web on http://{server.env['INTAKE_WEB_LISTEN']}" in started
         assert f"IMAP imap://intake:***@127.0.0.1:{closed_port}/INBOX" in started
         assert f"outbound mail to {tmp_path / 'home' / 'outbox-sent'}/" in started
         with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
@@ -169,3 +173,16 @@ def test_serve_names_the_relay_without_its_password(tmp_path: Path) -> None:
         server.stop()
     assert f"outbound mail through smtp://sender:***@127.0.0.1:{relay_port}" in started
     assert "IMAP" not in started
+
+
+def test_serve_with_its_web_port_taken_stops_and_names_the_address(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        server = Server(tmp_path, INTAKE_WEB_LISTEN=address)
+        assert server.process.wait(timeout=60) == 1
+        logged = server.stop()
+    assert f"intake: cannot start: the web server could not listen on {address}" in logged
+    assert "address already in use" in logged  # uvicorn's own error line is kept
+    assert "Started server process" not in logged and "Traceback" not in logged, logged

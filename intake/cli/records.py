@@ -29,6 +29,7 @@ from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from notifier import outbox_rows
+from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
 
 ROLE = Choice(ROLES)
@@ -41,7 +42,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("init", help="create or upgrade the database under INTAKE_HOME")
     p.set_defaults(run=run_init)
 
-    p = commands.add_parser("serve", help="run the SMTP listener, IMAP watcher, pipeline, outbox")
+    p = commands.add_parser(
+        "serve", help="run the SMTP listener, IMAP watcher, pipeline, outbox, web"
+    )
     p.set_defaults(run=run_serve)
 
     p = commands.add_parser("ingest", help="run .eml files or Maildir folders through the pipeline")
@@ -115,10 +118,14 @@ def run_serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     with opened(args.settings, create=True) as services:
-        service = RunningService(services, scheduler=True)
+        web_host, web_port = args.settings.web_listen
+        web = WebServer(create_app(services), web_host, web_port)
+        service = RunningService(services, scheduler=True, web=web)
         try:
             service.start()
         except OSError as exc:
+            # What did start (the SMTP listener, the scheduler, the workers) stops again.
+            service.stop()
             raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
         hour, minute = args.settings.reminder_time
         print(

@@ -1,6 +1,6 @@
 """Registration attempts, counted for the rate limits per address and per sending domain.
 
-Revision ID: 0007_accounts
+Revision ID: 0007
 Revises: 0006
 Created: 2026-12-02
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_accounts"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
