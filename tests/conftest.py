@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# The database fixtures (SQLite and PostgreSQL) live in their own plugin module.
-pytest_plugins = ["db_fixtures"]
+# The database fixtures (SQLite and PostgreSQL) live in their own plugin module; the check that no
+# email names a test child in another.
+pytest_plugins = ["db_fixtures", "child_data_guard", "pytester"]
 
 if TYPE_CHECKING:
     from documents.pdf.reader import PdfSandbox
@@ -76,13 +77,19 @@ def service_settings(database, tmp_path):
 
 
 @pytest.fixture
-def services(service_settings, database, pdf_sandbox):
-    """The service's parts on a fresh database, sharing the session's PDF sandbox."""
+def services(service_settings, database, pdf_sandbox, request):
+    """The service's parts on a fresh database, sharing the session's PDF sandbox. The test fails
+    if any email it queued names a test child (`child_data_guard`)."""
+    from child_data_guard import fail_on_leaks, leaks_in_outbox
+
     from intake.services import open_services
 
     opened = open_services(service_settings, database=database, sandbox=pdf_sandbox)
-    yield opened
-    opened.close()
+    try:
+        yield opened
+        fail_on_leaks(leaks_in_outbox(opened), request)
+    finally:
+        opened.close()
 
 
 @pytest.fixture
