@@ -97,9 +97,19 @@ test_child_traces.__test__ = False  # a helper, not a test, despite its name
 
 
 def _pattern(traces: Iterable[str]) -> re.Pattern[str]:
-    # Whole words only: "Gruff" must not be found inside "Gruffydd", nor a date inside a number.
-    alternatives = sorted({re.escape(t) for t in traces}, key=len, reverse=True)
-    return re.compile(rf"(?<![\w/.-])(?:{'|'.join(alternatives)})(?![\w/-]|\.\d)", re.IGNORECASE)
+    # Whole words only: "Gruff" must not be found inside "Gruffydd". A name is found inside a
+    # file name too ("EP-advice-Gruffydd.pdf"); a date or number not inside a longer one.
+    def alternatives(items: Iterable[str]) -> str:
+        return "|".join(sorted({re.escape(t) for t in items}, key=len, reverse=True))
+
+    traces = list(traces)
+    names = [t for t in traces if not t[0].isdigit()]
+    numbers = [t for t in traces if t[0].isdigit()]
+    return re.compile(
+        rf"(?<!\w)(?:{alternatives(names)})(?!\w)"
+        rf"|(?<![\w/.-])(?:{alternatives(numbers)})(?![\w/-]|\.\d)",
+        re.IGNORECASE,
+    )
 
 
 CHILD_TRACES = test_child_traces()

@@ -56,6 +56,7 @@ def test_the_usual_spellings_of_a_birthday_are_looked_for() -> None:
         ("Your case EHC-2025-000001", "About Gruffydd: his plan is ready.", ["Gruffydd"]),
         ("About GRUFF NOWAK-PRYCE", "Nothing here.", ["GRUFF", "NOWAK-PRYCE"]),
         ("Your case", "Born 14/05/2016.", ["14/05/2016"]),
+        ("Your case", "We kept EP-advice-Gruffydd-Nowak-Pryce.pdf.", ["Gruffydd", "Nowak-Pryce"]),
         ("Your case", "Date of birth: 14th May 2016", ["14th May 2016"]),
         (
             "Your case",
