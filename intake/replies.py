@@ -22,6 +22,7 @@ from documents import (
     render_form,
 )
 from intake.cases.accounts import known_about
+from intake.child_documents import ChildDocument, carry, holds_child_data
 from intake.reasons import Reason, worded
 from intake.services import Services
 from notifier import Attachment, compose_email, enqueue
@@ -46,7 +47,9 @@ def plus_address(services: Services, token: str) -> str:
 def form_pdf(
     form: FormDefinition, token: str, values: Mapping[str, Any] | None = None
 ) -> Attachment:
-    return Attachment(
+    """The form as a PDF attachment; a `ChildDocument` when its values hold a child's data."""
+    kind = ChildDocument if holds_child_data(form, values) else Attachment
+    return kind(
         f"{form.kind}-form.pdf", "application/pdf", render_form(form, values=values, token=token)
     )
 
@@ -78,16 +81,23 @@ def send_reply(
     case_id: int | None = None,
     auto_submitted: str = "auto-replied",
 ) -> None:
+    # A child's documents go only as `carry` allows; the template says where they are.
+    carried = carry(services, session, thread.address, attachments)
     email = compose_email(
         template,
-        {"service_name": services.settings.service_name, **context},
+        {
+            "service_name": services.settings.service_name,
+            "child_documents": carried.child_documents,
+            "portal_url": services.settings.base_url,
+            **context,
+        },
         sender=services.settings.address,
         to=thread.address,
         instance=services.instance,
         reply_to=plus_address(services, token) if token else None,
         in_reply_to=thread.message_id,
         references=thread.references,
-        attachments=attachments,
+        attachments=carried.attachments,
         auto_submitted=auto_submitted,
     )
     enqueue(session, email, kind=template, inbound_message_id=thread.inbound_id, case_id=case_id)

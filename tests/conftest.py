@@ -49,6 +49,9 @@ def pdf_sandbox() -> Iterator[PdfSandbox]:
 
 
 INTAKE_ADDRESS = "intake@send.example.gov.uk"
+# The test professionals' mail domains, trusted with PDFs holding a child's data so that tests of
+# other things see them attached; tests of what may travel (test_child_documents.py) set their own.
+TRUSTED_DOMAINS = "*.sch.uk, *.gov.uk, *.example.org, *.example.net, *.example.uk"
 
 
 def free_port() -> int:
@@ -71,6 +74,7 @@ def service_settings(database, tmp_path):
             "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
             "INTAKE_ADDRESS": INTAKE_ADDRESS,
             "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+            "INTAKE_TRUSTED_DOMAINS": TRUSTED_DOMAINS,
         },
         toml_path=None,
     )

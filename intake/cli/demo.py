@@ -53,6 +53,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     demo.set_defaults(run=run_demo)
 
 
+DEMO_TRUSTED_DOMAINS = ("*.sch.uk", "*.gov.uk")
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -69,6 +72,9 @@ def run_demo(args: argparse.Namespace) -> int:
         smtp_url=None,
         imap_url=None,
         smtp_listen=_listen_address(args.settings.smtp_listen),
+        # The story's school and council addresses, trusted as a council trusts its partners'
+        # secure mail, so that its receipts and forms travel attached.
+        trusted_domains=args.settings.trusted_domains or DEMO_TRUSTED_DOMAINS,
     )
     services = open_services(settings)
     service = RunningService(services, imap=False)
