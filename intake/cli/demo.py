@@ -135,7 +135,7 @@ def tell_the_story(services: Services, out: Path) -> None:
     )
 
     found = re.search(r"EHC-\d{4}-\d{6}", confirmation["Subject"])
-    case = case_document(services, found.group(0)) if found else None
+    case = case_document(services, found.group(0), viewer="demo") if found else None
     if case is None:
         raise CommandFailed("the demo did not go as told: no case was recorded")
     say(

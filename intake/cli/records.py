@@ -6,6 +6,7 @@ Listing commands take `--json` and then print one JSON object per line.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import signal
 import sys
@@ -205,7 +206,9 @@ def run_queue(args: argparse.Namespace) -> int:
 def run_case_show(args: argparse.Namespace) -> int:
     services = open_services(args.settings)
     try:
-        document = case_document(services, args.reference)
+        # No one signs in to the command: the computer account that ran it is the viewer.
+        viewer = f"cli:{getpass.getuser()}"
+        document = case_document(services, args.reference, viewer=viewer, via="intake case show")
     finally:
         services.close()
     if document is None:
