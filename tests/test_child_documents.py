@@ -14,7 +14,14 @@ import pypdf
 import pytest
 from conftest import SENCO
 from fill_engines import fill_with_pdfium, fill_with_pypdf
-from mail_factory import attached_files, body_texts, form_reply, read_email, supporting_file
+from mail_factory import (
+    attached_files,
+    body_texts,
+    build_message,
+    form_reply,
+    read_email,
+    supporting_file,
+)
 from sqlalchemy import select
 from test_advice import (  # noqa: F401 (adviser is a fixture)
     ADVICE,
@@ -313,3 +320,24 @@ def test_a_missing_file_is_named_by_its_row_not_its_file_name(services, adviser)
         "no attachment with the file name given in “Documents attached to your email, row 1:"
         in text
     )
+
+
+def test_the_requesters_own_form_sent_again_with_their_answers_is_withheld_too(
+    services, senco
+) -> None:
+    trust(services)
+    assert send_valid_request(services, senco).status == InboundStatus.ACCEPTED
+    [confirmation] = replies(services, "confirmation")
+    # A reply to our confirmation with no form: their form comes back with their latest answers.
+    no_form = build_message(
+        headers={"From": SENCO, "To": confirmation["Reply-To"],
+                 "In-Reply-To": confirmation["Message-ID"]},
+        message_id="<r3@glanwy.sch.uk>",
+    )  # fmt: skip
+    message = deliver(services, no_form)
+
+    assert [r["code"] for r in message.reasons] == ["no-form-attached"]
+    [email] = replies(services, "request_form")
+    assert attached_files(email) == {}
+    text = " ".join(body_texts(email)[0].split())
+    assert "Your form is in the portal" in text and "waiting for you in the portal" in text
