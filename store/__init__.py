@@ -15,6 +15,7 @@ from store.mail_models import (
 from store.models import (
     AdviceRequest,
     AuditEntry,
+    AuditEntryImmutable,
     Case,
     Child,
     Professional,
@@ -43,6 +44,7 @@ __all__ = [
     "AdviceStatus",
     "Attachment",
     "AuditEntry",
+    "AuditEntryImmutable",
     "Base",
     "Case",
     "Child",
