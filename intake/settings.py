@@ -100,6 +100,9 @@ def _one_of(*choices: str) -> Callable[[str], str]:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# How a form's sender is proven (docs/architecture.md, "Trust"): `none` trusts the From: address
+# and is unsafe outside tests and demos.
+SENDER_VERIFICATIONS = ("dmarc-or-code", "code", "none")
 LOG_FORMATS = ("text", "json")
 
 
@@ -128,6 +131,18 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("base_url", _url("http", "https"), "http://127.0.0.1:8000", "for links in email"),
     SettingSpec("secret_key", str, None, "signs form tokens; unset: generated under INTAKE_HOME"),
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
+    SettingSpec(
+        "sender_verification",
+        _one_of(*SENDER_VERIFICATIONS),
+        "dmarc-or-code",
+        "how a sender is proven: a DMARC pass or a code, always a code, or none (unsafe)",
+    ),
+    SettingSpec(
+        "replies_per_reason_per_day",
+        _positive_int,
+        "5",
+        "automatic replies to one address for one reason in a day; more are not sent",
+    ),
     SettingSpec("max_message_bytes", _positive_int, str(25 * 1024 * 1024), "largest message taken"),
     SettingSpec(
         "service_name", str, "SEND service", "the council service's name, signed on emails"
@@ -156,6 +171,8 @@ class Settings:
     base_url: str
     secret_key: str | None
     trusted_authserv: str | None
+    sender_verification: str
+    replies_per_reason_per_day: int
     max_message_bytes: int
     service_name: str
     timezone: str

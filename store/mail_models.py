@@ -131,7 +131,7 @@ class OutboxMessage(Base):
     the sender composes it, by `kind`, before the first attempt and keeps the bytes from then on.
     Statuses are in `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is
     its lease. `inbound_message_id`, `case_id` and `reminder_id` (a deadline warning) say what
-    caused the email.
+    caused the email, and `reason` which refusal or notice it answers.
 
     An advice reminder is one email to one professional, so its row is also its claim:
     `advice_request_id`, `reminder_kind` (`due-in-14`, `due-in-3`, `due-today`, `overdue-N`) and
@@ -181,6 +181,9 @@ class OutboxMessage(Base):
     advice_request_id: Mapped[int | None] = mapped_column(ForeignKey("advice_requests.id"))
     reminder_kind: Mapped[str | None] = mapped_column(String(REMINDER_KIND))
     reminder_on: Mapped[date | None] = mapped_column(Date)
+    # The reason code an automatic reply answers (`no-form-attached`, `awaiting-verification`):
+    # the daily limit per recipient and reason counts these. None for mail that is not a refusal.
+    reason: Mapped[str | None] = mapped_column(String(80))
 
 
 class MailboxState(Base):

@@ -12,6 +12,7 @@ from intake.pipeline.handle_advice import on_advice
 from intake.pipeline.handle_reply import send_registration_form
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
+from intake.pipeline.trust import kept_to_its_child, proven_or_held
 from intake.reasons import Reason, reason
 from intake.replies import personal_request_form, send_request_form
 from notifier import Attachment
@@ -25,7 +26,8 @@ def on_form(ctx: Context, found: Match) -> None:
         on_registration(ctx, found)
         return
     if not token.valid:
-        ctx.finish(InboundStatus.REJECTED, [reason(f"token-{token.reason}")])
+        # Tampered, expired or damaged: held for the SEND team, and a fresh form to the sender.
+        ctx.finish(InboundStatus.QUARANTINED, [reason(f"token-{token.reason}")])
         answer_with_fresh_form(ctx, found, f"token-{token.reason}")
         return
     if token.specimen:
@@ -42,6 +44,8 @@ def on_form(ctx: Context, found: Match) -> None:
                 "not_accepted",
                 {"reason": reason("sender-mismatch").sentence(), "fresh_form": False},
             )
+        return
+    if not proven_or_held(ctx, issued_to):
         return
     if form.kind == "advice":
         on_advice(ctx, found)
@@ -74,6 +78,9 @@ def on_request(ctx: Context, found: Match) -> None:
     if problems:
         ctx.finish(InboundStatus.REJECTED, [Reason.from_rejection(p, form) for p in problems])
         problems_reply(ctx, form, check.token_text, answers, problems)
+        return
+    if not kept_to_its_child(ctx, found, answers):
+        answer_with_fresh_form(ctx, found, "token-other-case")
         return
     earlier = find_duplicate(ctx.session, check.token_text, found.pdf.data)
     if earlier is not None:

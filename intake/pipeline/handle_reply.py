@@ -14,6 +14,7 @@ from intake.cases.request_records import keep_attachments
 from intake.cases.stages import record_event
 from intake.pipeline.context import Context
 from intake.pipeline.routing import Match
+from intake.pipeline.trust import refuse_unproven_status, sender_is_proven
 from intake.reasons import reason, worded
 from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from notifier import Attachment
@@ -24,7 +25,11 @@ HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory"})
 
 
 def on_status(ctx: Context, found: Match) -> None:
-    """A STATUS message: the timeline back to a professional on the case, a refusal otherwise."""
+    """A STATUS message: the timeline back to a proven professional on the case, a refusal
+    otherwise."""
+    if not sender_is_proven(ctx):
+        refuse_unproven_status(ctx, found)
+        return
     replied = replied_case(ctx, found)
     reasons = answer_status(
         ctx.services,

@@ -1,6 +1,7 @@
 """The routing table: an ordered, first-match list of routes, each a name, a matcher and the
 handler that ends the message.
 
+code-reply               a reply to our one-time-code email: the code for a held message
 form-token               a PDF of ours is attached: its signed token says what it answers
 status                   STATUS asked by email: the timeline, to someone on the case
 plus-address             sent to intake+TOKEN@...: a reply to a personal form, without it
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from intake.pipeline.context import Context
+from intake.pipeline.handle_code import by_code_reply, on_code_reply
 from intake.pipeline.handle_form import on_form
 from intake.pipeline.handle_reply import on_no_form, on_status
 from intake.pipeline.routing import (
@@ -40,6 +42,7 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    Route("code-reply", by_code_reply, on_code_reply),
     Route("form-token", by_form_token, on_form),
     Route("status", by_status_command, on_status),
     Route("plus-address", by_plus_address, on_no_form),

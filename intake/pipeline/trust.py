@@ -1,0 +1,169 @@
+"""Who sent a message and what its form may claim: the sender proven by the policy
+INTAKE_SENDER_VERIFICATION (a DMARC pass our receiving server wrote, or a one-time code), a form
+held as `awaiting_verification` until its code comes back, and a request token kept to its child.
+
+Anyone can write any From address, so a valid token from the right address is not yet proof.
+`dmarc-or-code` (the default) takes a DMARC pass for the From domain in the topmost
+Authentication-Results header under our trusted authserv-id; without one, and always under
+`code`, the message waits and the professional is emailed a code. `none` trusts the From address
+and is for tests and demos only. A held message keeps nothing but its raw bytes: released, it is
+processed again from them, this time with `sender_verified = "code"`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import authres
+from sqlalchemy.orm import Session
+
+from intake.accounts.codes import CodeResult, check_code, send_email_code
+from intake.cases.request_records import case_of_another_child
+from intake.pipeline.context import Context, note_reply_held
+from intake.pipeline.routing import Match
+from intake.reasons import reason
+from intake.replies import Thread
+from intake.services import Services
+from store import InboundMessage, InboundStatus, Professional
+
+# How a sender was proven, as `InboundMessage.sender_verified` keeps it.
+BY_DMARC = "dmarc"
+BY_CODE = "code"
+# The policy that trusts the From address (tests and demos only).
+TRUST_FROM = "none"
+DMARC_OR_CODE = "dmarc-or-code"
+CODE_PURPOSE = "submission"
+AWAITING = "awaiting-verification"
+
+# An authserv-id, after any leading comments: the header's first token (RFC 8601 section 2.2).
+_AUTHSERV_ID = re.compile(r"^\s*(?:\([^)]*\)\s*)*([^\s;()]+)")
+
+
+def authserv_id(header_value: str) -> str | None:
+    found = _AUTHSERV_ID.match(header_value)
+    return found.group(1).lower() if found else None
+
+
+def dmarc_passed(header_values: list[str], from_address: str | None, trusted: str | None) -> bool:
+    """Whether the topmost Authentication-Results header written under `trusted` says DMARC
+    passed for the From address's domain. Headers under any other authserv-id are ignored, and
+    so is every trusted one below the first: the sender may have written those itself."""
+    if not trusted or not from_address or "@" not in from_address:
+        return False
+    domain = from_address.rpartition("@")[2].lower()
+    for value in header_values:
+        if authserv_id(value) != trusted.lower():
+            continue
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(value)
+        except (authres.AuthResError, ValueError):
+            return False
+        return any(
+            result.method == "dmarc"
+            and result.result == "pass"
+            and any(
+                (prop.type, prop.name) == ("header", "from") and str(prop.value).lower() == domain
+                for prop in result.properties
+            )
+            for result in header.results
+        )
+    return False
+
+
+def sender_proof(ctx: Context) -> str | None:
+    """How the message's sender is proven under the policy: by a code already given, by DMARC,
+    or trusted as written (policy `none`); None when not proven."""
+    if ctx.message.sender_verified == BY_CODE:
+        return BY_CODE
+    policy = ctx.services.settings.sender_verification
+    if policy == TRUST_FROM:
+        return TRUST_FROM
+    parsed = ctx.parsed
+    trusted = ctx.services.settings.trusted_authserv
+    if policy == DMARC_OR_CODE and dmarc_passed(
+        parsed.authentication_results, parsed.from_address, trusted
+    ):
+        return BY_DMARC
+    return None
+
+
+def sender_is_proven(ctx: Context) -> bool:
+    """Judge the sender once, note how on the message (its decisions, and `sender_verified`
+    when DMARC or a code proved it) and say whether it is proven."""
+    proof = sender_proof(ctx)
+    detail = proof or f"not proven ({ctx.services.settings.sender_verification})"
+    decision = {"check": "sender-verified", "hit": proof is not None, "detail": detail}
+    ctx.message.decisions = [*(ctx.message.decisions or []), decision]
+    if proof in (BY_DMARC, BY_CODE):
+        ctx.message.sender_verified = proof
+    return proof is not None
+
+
+def proven_or_held(ctx: Context, professional: Professional) -> bool:
+    """True when the sender is proven; otherwise the message waits as `awaiting_verification`,
+    nothing of it recorded, and a code goes to the professional's own address (not to whatever
+    the From said), threaded under their message."""
+    if sender_is_proven(ctx):
+        return True
+    ctx.finish(InboundStatus.AWAITING_VERIFICATION, [reason(AWAITING)])
+    thread = Thread(
+        professional.email, ctx.thread.message_id, ctx.thread.references, ctx.message.id
+    )
+    sent = send_email_code(
+        ctx.services,
+        ctx.session,
+        professional,
+        CODE_PURPOSE,
+        inbound_message_id=ctx.message.id,
+        thread=thread,
+        reason=AWAITING,
+    )
+    if not sent:
+        note_reply_held(ctx.message, "one_time_code")
+    return False
+
+
+def refuse_unproven_status(ctx: Context, found: Match) -> None:
+    """STATUS from a sender not proven: the refusal anyone gets, which says nothing of any case."""
+    asked = found.asked or ""
+    ctx.finish(InboundStatus.REJECTED, [reason("status-sender-not-verified", reference=asked)])
+    if ctx.can_reply():
+        ctx.reply("status", {"shared": False, "asked": asked})
+
+
+def release_held_submission(
+    services: Services, session: Session, professional: Professional, code: str, inbound_id: int
+) -> CodeResult:
+    """Judge a code for the held message `inbound_id` (from a reply, or entered on the web).
+
+    On the right code the message goes back to `received` with `sender_verified = "code"`, and
+    the pipeline processes it again from its raw bytes once the caller commits (it is then
+    recorded, or answered, as if DMARC had passed). A wrong code is counted towards the lock;
+    a message not waiting, or not this professional's, has no live code (EXPIRED)."""
+    held = session.get(InboundMessage, inbound_id)
+    if held is None or held.status != InboundStatus.AWAITING_VERIFICATION:
+        return CodeResult.EXPIRED
+    result = check_code(
+        services, session, professional, code, CODE_PURPOSE, inbound_message_id=inbound_id
+    )
+    if result is CodeResult.OK:
+        held.status = InboundStatus.RECEIVED
+        held.sender_verified = BY_CODE
+        held.attempts = 0
+        held.next_attempt_at = None
+        held.processed_at = None
+        session.flush()
+    return result
+
+
+def kept_to_its_child(ctx: Context, found: Match, answers: dict) -> bool:
+    """A request token stands for one request about one child: the same token with another
+    child's answers is quarantined (the SEND team decides) and the sender gets a fresh form."""
+    other = case_of_another_child(ctx.session, found.form.token_text, answers)
+    if other is None:
+        return True
+    ctx.finish(
+        InboundStatus.QUARANTINED,
+        [reason("token-other-case", detail=f"token already used for {other.reference}")],
+    )
+    return False
