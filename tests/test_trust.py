@@ -34,6 +34,7 @@ from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
 from store import (
+    Attachment,
     AuditEntry,
     Case,
     InboundMessage,
@@ -395,6 +396,34 @@ def test_the_code_entered_on_the_web_releases_the_held_form(services, senco):
     released = inbound(services, held.id)
     assert (released.status, released.sender_verified) == (InboundStatus.ACCEPTED, "code")
     assert count(services, Submission) == 1
+
+
+def test_documents_sent_by_reply_from_an_unproven_sender_wait_for_the_code(services, senco):
+    token, _ = personal_request_form(services, senco)
+    accepted = deliver(services, form_reply(valid_form(token), sender=SENCO, files=LISTED))
+    [confirmation] = sent(services, accepted.id)
+    more = build_message(
+        headers={
+            "From": SENCO,
+            "In-Reply-To": confirmation.message_id,
+            "References": confirmation.message_id,
+        },
+        body="One more report.\n",
+        files=[("later-report.pdf", "application/pdf", b"%PDF-1.4\n% later\n%%EOF\n")],
+        message_id="<more@glanwy.sch.uk>",
+        dmarc=None,
+    )
+
+    held = deliver(services, more)
+
+    assert held.status == InboundStatus.AWAITING_VERIFICATION
+    with services.db.session() as session:
+        kept = session.scalars(select(Attachment.filename)).all()
+    assert "later-report.pdf" not in kept
+    row, code = code_email(services, held)
+    deliver(services, code_reply(row, code))
+    released = inbound(services, held.id)
+    assert (released.status, codes(released)) == (InboundStatus.ACCEPTED, ["documents-added"])
 
 
 # --- 3. STATUS answers proven senders only -------------------------------------------------------

@@ -14,7 +14,7 @@ from intake.cases.request_records import keep_attachments
 from intake.cases.stages import record_event
 from intake.pipeline.context import Context
 from intake.pipeline.routing import Match
-from intake.pipeline.trust import refuse_unproven_status, sender_is_proven
+from intake.pipeline.trust import proven_or_held, refuse_unproven_status, sender_is_proven
 from intake.reasons import reason, worded
 from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from notifier import Attachment
@@ -49,7 +49,9 @@ def on_no_form(ctx: Context, found: Match) -> None:
     hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
     case = replied_case(ctx, found)
     if case is not None and ctx.parsed.attachments and not hostile:
-        add_documents(ctx, case)
+        # Documents join a child's case: from a proven sender only, else they wait for the code.
+        if proven_or_held(ctx, found.sender):
+            add_documents(ctx, case)
         return
     reasons = [
         reason("pdf-unreadable", file=pdf.filename, outcome=check.outcome, detail=check.detail)
