@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from intake.pipeline.context import Context
-from intake.pipeline.handle_code import by_code_reply, on_code_reply
 from intake.pipeline.handle_form import on_form
 from intake.pipeline.handle_reply import on_no_form, on_status
 from intake.pipeline.routing import (
@@ -32,6 +31,7 @@ from intake.pipeline.routing import (
     unknown_sender,
     unreadable_pdfs,
 )
+from intake.pipeline.trust import by_code_reply, on_code_reply
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ Anyone can write any From address, so a valid token from the right address is no
 `dmarc-or-code` (the default) takes a DMARC pass for the From domain in the topmost
 Authentication-Results header under our trusted authserv-id; without one, and always under
 `code`, the message waits and the professional is emailed a code. `none` trusts the From address
-and is for tests and demos only. A held message keeps nothing but its raw bytes: released, it is
-processed again from them, this time with `sender_verified = "code"`.
+and is for tests and demos only. A held message keeps nothing but its raw bytes: released by a
+reply to our code email (the `code-reply` route) or on the web, it is processed again from them,
+this time with `sender_verified = "code"`. The reply ends `accepted` when the code was right,
+`rejected` otherwise; a wrong code counts towards the account's lock (`intake.accounts.codes`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from __future__ import annotations
 import re
 
 import authres
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.codes import CodeResult, check_code, send_email_code
 from intake.cases.request_records import case_of_another_child
 from intake.pipeline.context import Context, note_reply_held
-from intake.pipeline.routing import Match
+from intake.pipeline.routing import Match, RoutingInput
 from intake.reasons import reason
 from intake.replies import Thread
 from intake.services import Services
-from store import InboundMessage, InboundStatus, Professional
+from store import InboundMessage, InboundStatus, OutboxMessage, Professional
 
 # How a sender was proven, as `InboundMessage.sender_verified` keeps it.
 BY_DMARC = "dmarc"
@@ -167,3 +170,66 @@ def kept_to_its_child(ctx: Context, found: Match, answers: dict) -> bool:
         [reason("token-other-case", detail=f"token already used for {other.reference}")],
     )
     return False
+
+
+# --- a reply to our code email ---------------------------------------------------------------
+
+CODE_EMAIL = "one_time_code"
+# Six digits, perhaps written in two groups of three ("123 456").
+_CODE = re.compile(r"(?<!\d)(\d{3}) ?(\d{3})(?!\d)")
+
+# What each outcome is called on the reply message, and whether the sender is told.
+OUTCOMES = {
+    CodeResult.OK: ("code-accepted", InboundStatus.ACCEPTED, False),
+    CodeResult.WRONG: ("code-wrong", InboundStatus.REJECTED, True),
+    CodeResult.EXPIRED: ("code-expired", InboundStatus.REJECTED, True),
+    # The owner was emailed when the account locked; nothing more is sent.
+    CodeResult.LOCKED: ("code-locked", InboundStatus.REJECTED, False),
+}
+
+
+def by_code_reply(given: RoutingInput) -> Match | None:
+    """A reply whose In-Reply-To or References name a code email we sent about a message."""
+    ids = [given.parsed.in_reply_to, *given.parsed.references]
+    wanted = [i if i.startswith("<") else f"<{i}>" for i in ids if i]
+    if not wanted:
+        return None
+    email = given.session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.message_id.in_(wanted),
+            OutboxMessage.kind == CODE_EMAIL,
+            OutboxMessage.inbound_message_id.is_not(None),
+        )
+        .limit(1)
+    )
+    return Match("code-reply", given.sender, thread_email=email) if email else None
+
+
+def code_in(text: str) -> str | None:
+    """The code in a reply's fresh text; the quoted history (our own email) is never read, so
+    quoting the code email back is not taken as giving the code."""
+    found = _CODE.search(text)
+    return found.group(1) + found.group(2) if found else None
+
+
+def on_code_reply(ctx: Context, found: Match) -> None:
+    email = found.thread_email
+    sender = found.sender
+    # Only from the address the code went to: another account's reply cannot release it.
+    if sender is None or sender.email.lower() != email.to_address.lower():
+        ctx.finish(InboundStatus.REJECTED, [reason("code-not-yours")])
+        return
+    code = code_in(ctx.parsed.text_body)
+    if code is None:
+        ctx.finish(InboundStatus.REJECTED, [reason("code-missing")])
+        ctx.reply("code_reply", {"reason": reason("code-missing").sentence()})
+        return
+    result = release_held_submission(
+        ctx.services, ctx.session, sender, code, email.inbound_message_id
+    )
+    code_name, status, tell = OUTCOMES[result]
+    outcome = reason(code_name, held_message=email.inbound_message_id)
+    ctx.finish(status, [outcome])
+    if tell and ctx.can_reply():
+        ctx.reply("code_reply", {"reason": outcome.sentence()})
