@@ -40,7 +40,8 @@ class InboundMessage(Base):
     - `rejected`: answered with every problem at once (`reasons`), the sender's PDF returned.
     - `quarantined`: held unopened for a person (a hostile or unreadable PDF, a suspected attack).
     - `awaiting_verification`: a valid form from a sender not yet proven to own the address; a
-      one-time code was emailed. A correct code moves it to `accepted`.
+      one-time code was emailed. The right code puts it back to `received` with
+      `sender_verified = "code"`, and it is processed again from its raw bytes.
     - `ignored`: automatic mail (auto-replies, bounces, bulk, our own mail coming back); never
       answered, the reason recorded.
     - `duplicate`: the same message (`message_key`) or the same form and PDF as an earlier one;
@@ -52,6 +53,7 @@ class InboundMessage(Base):
         received -> processing -> accepted | rejected | quarantined | awaiting_verification
                                   | ignored | duplicate | failed
         failed -> processing (retry) ... -> parked after MAX_INBOUND_ATTEMPTS
+        awaiting_verification -> received (the right code) -> processing -> ...
 
     `reasons` holds the rejections as data, `[{"code", "step", "field", "params"}]`; `decisions`
     holds every screening rule's hit or miss, so any outcome can be explained afterwards.
