@@ -27,7 +27,7 @@ from intake.pipeline.routing import Match, RoutingInput
 from intake.reasons import reason
 from intake.replies import Thread
 from intake.services import Services
-from store import InboundMessage, InboundStatus, OutboxMessage, Professional
+from store import AdviceRequest, InboundMessage, InboundStatus, OutboxMessage, Professional
 
 # How a sender was proven, as `InboundMessage.sender_verified` keeps it.
 BY_DMARC = "dmarc"
@@ -169,6 +169,26 @@ def kept_to_its_child(ctx: Context, found: Match, answers: dict) -> bool:
         InboundStatus.QUARANTINED,
         [reason("token-other-case", detail=f"token already used for {other.reference}")],
     )
+    return False
+
+
+def advice_kept_to_its_request(ctx: Context, request: AdviceRequest | None, answers: dict) -> bool:
+    """An advice token stands for one advice request: a form that names another request we hold
+    (its reference written over) is quarantined, and the sender told only that; a reference we
+    do not hold is a mistake in the form, answered with the form's other problems."""
+    written = str(answers.get("advice_request_ref") or "").strip().upper()
+    if request is None or not written or written == request.reference:
+        return True
+    other = ctx.session.scalar(select(AdviceRequest).where(AdviceRequest.reference == written))
+    if other is None:
+        return True
+    detail = f"token of {request.reference}, form filled in for {other.reference}"
+    ctx.finish(InboundStatus.QUARANTINED, [reason("token-other-request", detail=detail)])
+    if ctx.can_reply():
+        ctx.reply(
+            "not_accepted",
+            {"reason": reason("token-other-request").sentence(), "fresh_form": False},
+        )
     return False
 
 
