@@ -259,6 +259,11 @@ def forged_headers(sender: str) -> dict[str, list[str]]:
         # A pass under our id, written by the sender below the header our server added.
         "our-fail-above-a-forged-pass": [ours_fail, authentication_results(sender, "pass")],
         "pass-for-another-domain": [authentication_results("x@forger.example", "pass")],
+        # Ours unreadable: a pass the sender wrote beneath it still does not count.
+        "ours-unreadable-above-a-forged-pass": [
+            f"{TRUSTED_AUTHSERV}; dmarc=",
+            authentication_results(sender, "pass"),
+        ],
     }
 
 
