@@ -28,8 +28,8 @@ from intake.cases.accounts import known_about
 from intake.child_documents import ChildDocument, carry, holds_child_data
 from intake.reasons import Reason, worded
 from intake.services import Services
-from notifier import Attachment, compose_email, enqueue
-from store import Professional
+from notifier import Attachment, RateLimit, compose_email, enqueue
+from store import OutboxMessage, Professional
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,10 @@ def send_reply(
     token: str | None = None,
     case_id: int | None = None,
     auto_submitted: str = "auto-replied",
-) -> None:
+    reason: str | None = None,
+) -> OutboxMessage | None:
+    """Queue the email; None when a rate limit held it back (`notifier.outbox.enqueue`).
+    `reason` is the refusal or notice the reply answers, for the daily limit per reason."""
     # A child's documents go only as `carry` allows; the template says where they are.
     carried = carry(services, session, thread.address, attachments)
     email = compose_email(
@@ -108,7 +111,15 @@ def send_reply(
         attachments=carried.attachments,
         auto_submitted=auto_submitted,
     )
-    enqueue(session, email, kind=template, inbound_message_id=thread.inbound_id, case_id=case_id)
+    return enqueue(
+        session,
+        email,
+        kind=template,
+        inbound_message_id=thread.inbound_id,
+        case_id=case_id,
+        reason=reason,
+        rate_limit=RateLimit(per_reason_per_day=services.settings.replies_per_reason_per_day),
+    )
 
 
 def send_request_form(

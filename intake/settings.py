@@ -115,6 +115,9 @@ def _domains(value: str) -> tuple[str, ...]:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# How a form's sender is proven (docs/architecture.md, "Trust"): `none` trusts the From: address
+# and is unsafe outside tests and demos.
+SENDER_VERIFICATIONS = ("dmarc-or-code", "code", "none")
 LOG_FORMATS = ("text", "json")
 
 
@@ -145,6 +148,18 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
     SettingSpec(
         "trusted_domains", _domains, "", "mail domains PDFs with a child's data may go to plain"
+    ),
+    SettingSpec(
+        "sender_verification",
+        _one_of(*SENDER_VERIFICATIONS),
+        "dmarc-or-code",
+        "how a sender is proven: a DMARC pass or a code, always a code, or none (unsafe)",
+    ),
+    SettingSpec(
+        "replies_per_reason_per_day",
+        _positive_int,
+        "5",
+        "automatic replies to one address for one reason in a day; more are not sent",
     ),
     SettingSpec("max_message_bytes", _positive_int, str(25 * 1024 * 1024), "largest message taken"),
     SettingSpec(
@@ -179,6 +194,8 @@ class Settings:
     trusted_authserv: str | None
     # Lower case; "*.gov.uk" stands for any subdomain of gov.uk.
     trusted_domains: tuple[str, ...]
+    sender_verification: str
+    replies_per_reason_per_day: int
     max_message_bytes: int
     max_attachment_bytes: int
     service_name: str

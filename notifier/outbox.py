@@ -2,8 +2,10 @@
 
 `enqueue` never commits: the row is written together with the change that caused it (a
 submission accepted, a rejection recorded), so mail is sent if and only if that change happened.
-A per-recipient hourly limit stops any loop between us and another automatic sender: past the
-limit the message is not queued and an audit entry says so.
+A per-recipient hourly limit stops any loop between us and another automatic sender, and a
+per-recipient daily limit for each reason code (`reason`: the refusal or notice a reply answers)
+stops anyone who can write a From address from having one address answered again and again:
+past either limit the message is not queued and an audit entry says so.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ DEFAULT_LISTING_LIMIT = 100
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `per_hour` messages queued to one recipient in any sliding hour."""
+    """At most `per_hour` messages queued to one recipient in any sliding hour, and at most
+    `per_reason_per_day` replies to one recipient for the same reason in any sliding day."""
 
     per_hour: int = 20
+    per_reason_per_day: int = 5
 
 
 def recipient_address(to: str) -> str:
@@ -47,11 +51,14 @@ def enqueue(
     reminder_id: int | None = None,
     now: datetime | None = None,
     rate_limit: RateLimit = RateLimit(),
+    reason: str | None = None,
 ) -> OutboxMessage | None:
     """Add `email` to the outbox in `session`'s transaction; the caller commits.
 
     Returns the new row, or None when the recipient already has `rate_limit.per_hour` messages
-    queued in the last hour; an `outbox-rate-limited` audit entry then records what was held.
+    queued in the last hour, or (for a reply with a `reason`) `rate_limit.per_reason_per_day`
+    replies for that reason in the last day; an `outbox-rate-limited` audit entry then records
+    what was held.
     Two transactions queueing to one address at the same moment may each see the other's rows
     missing, so the limit can be passed by the number of concurrent writers; it is a loop
     breaker, not a quota.
@@ -59,9 +66,21 @@ def enqueue(
     now = now or utcnow()
     to_address = recipient_address(email.to)
     recent = _queued_since(session, to_address, now - timedelta(hours=1))
-    if recent >= rate_limit.per_hour:
+    same_reason = (
+        _queued_since(session, to_address, now - timedelta(days=1), reason)
+        if reason is not None
+        else 0
+    )
+    if recent >= rate_limit.per_hour or same_reason >= rate_limit.per_reason_per_day:
+        counts = {"queued_last_hour": recent, "per_hour": rate_limit.per_hour}
+        if reason is not None:
+            counts |= {
+                "reason": reason,
+                "same_reason_last_day": same_reason,
+                "per_reason_per_day": rate_limit.per_reason_per_day,
+            }
         entry = _rate_limited_entry(
-            email, to_address, kind, recent, rate_limit, now, inbound_message_id, case_id
+            email, to_address, kind, counts, now, inbound_message_id, case_id
         )
         session.add(entry)
         session.flush()
@@ -78,6 +97,7 @@ def enqueue(
         inbound_message_id=inbound_message_id,
         case_id=case_id,
         reminder_id=reminder_id,
+        reason=reason,
     )
     session.add(row)
     # Flushed so that the next enqueue in this transaction counts it against the limit.
@@ -130,26 +150,33 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def mail_queued_since(to_address: str, since: datetime) -> Select[tuple[int]]:
-    """The count of mail queued to `to_address` after `since`, as the rate limit asks it on
-    every enqueue: through the index on `created_at`, it reads the last hour's rows only."""
+def mail_queued_since(
+    to_address: str, since: datetime, reason: str | None = None
+) -> Select[tuple[int]]:
+    """The count of mail queued to `to_address` after `since` (only replies for `reason`, when
+    given), as the rate limits ask it on every enqueue: through the index on `created_at`, it
+    reads the last hour's (or day's) rows only."""
     # Addresses are compared whatever their case: `Ann@X` and `ann@x` are one mailbox in practice.
-    return select(func.count(OutboxMessage.id)).where(
+    statement = select(func.count(OutboxMessage.id)).where(
         func.lower(OutboxMessage.to_address) == to_address.lower(),
         OutboxMessage.created_at > since,
     )
+    if reason is not None:
+        statement = statement.where(OutboxMessage.reason == reason)
+    return statement
 
 
-def _queued_since(session: Session, to_address: str, since: datetime) -> int:
-    return session.scalar(mail_queued_since(to_address, since)) or 0
+def _queued_since(
+    session: Session, to_address: str, since: datetime, reason: str | None = None
+) -> int:
+    return session.scalar(mail_queued_since(to_address, since, reason)) or 0
 
 
 def _rate_limited_entry(
     email: ComposedEmail,
     to_address: str,
     kind: str,
-    recent: int,
-    rate_limit: RateLimit,
+    counts: dict[str, Any],
     now: datetime,
     inbound_message_id: int | None,
     case_id: int | None,
@@ -172,7 +199,6 @@ def _rate_limited_entry(
             "recipient": to_address,
             "subject": email.subject,
             "message_id": email.message_id,
-            "queued_last_hour": recent,
-            "per_hour": rate_limit.per_hour,
+            **counts,
         },
     )

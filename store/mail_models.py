@@ -40,7 +40,8 @@ class InboundMessage(Base):
     - `rejected`: answered with every problem at once (`reasons`), the sender's PDF returned.
     - `quarantined`: held unopened for a person (a hostile or unreadable PDF, a suspected attack).
     - `awaiting_verification`: a valid form from a sender not yet proven to own the address; a
-      one-time code was emailed. A correct code moves it to `accepted`.
+      one-time code was emailed. The right code puts it back to `received` with
+      `sender_verified = "code"`, and it is processed again from its raw bytes.
     - `ignored`: automatic mail (auto-replies, bounces, bulk, our own mail coming back); never
       answered, the reason recorded.
     - `duplicate`: the same message (`message_key`) or the same form and PDF as an earlier one;
@@ -52,6 +53,7 @@ class InboundMessage(Base):
         received -> processing -> accepted | rejected | quarantined | awaiting_verification
                                   | ignored | duplicate | failed
         failed -> processing (retry) ... -> parked after MAX_INBOUND_ATTEMPTS
+        awaiting_verification -> received (the right code) -> processing -> ...
 
     `reasons` holds the rejections as data, `[{"code", "step", "field", "params"}]`; `decisions`
     holds every screening rule's hit or miss, so any outcome can be explained afterwards.
@@ -131,7 +133,7 @@ class OutboxMessage(Base):
     the sender composes it, by `kind`, before the first attempt and keeps the bytes from then on.
     Statuses are in `OutboxStatus`; as with inbound mail, `next_attempt_at` of a `sending` row is
     its lease. `inbound_message_id`, `case_id` and `reminder_id` (a deadline warning) say what
-    caused the email.
+    caused the email, and `reason` which refusal or notice it answers.
 
     An advice reminder is one email to one professional, so its row is also its claim:
     `advice_request_id`, `reminder_kind` (`due-in-14`, `due-in-3`, `due-today`, `overdue-N`) and
@@ -181,6 +183,9 @@ class OutboxMessage(Base):
     advice_request_id: Mapped[int | None] = mapped_column(ForeignKey("advice_requests.id"))
     reminder_kind: Mapped[str | None] = mapped_column(String(REMINDER_KIND))
     reminder_on: Mapped[date | None] = mapped_column(Date)
+    # The reason code an automatic reply answers (`no-form-attached`, `awaiting-verification`):
+    # the daily limit per recipient and reason counts these. None for mail that is not a refusal.
+    reason: Mapped[str | None] = mapped_column(String(80))
 
 
 class MailboxState(Base):

@@ -65,6 +65,8 @@ def free_port() -> int:
 @pytest.fixture
 def service_settings(database, tmp_path):
     """Settings for a service on the test's own database (SQLite and PostgreSQL) and folder."""
+    from mail_factory import TRUSTED_AUTHSERV
+
     from intake.settings import load_settings
 
     return load_settings(
@@ -75,6 +77,8 @@ def service_settings(database, tmp_path):
             "INTAKE_ADDRESS": INTAKE_ADDRESS,
             "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
             "INTAKE_TRUSTED_DOMAINS": TRUSTED_DOMAINS,
+            # Mail from tests/mail_factory.py carries this server's DMARC pass by default.
+            "INTAKE_TRUSTED_AUTHSERV": TRUSTED_AUTHSERV,
         },
         toml_path=None,
     )

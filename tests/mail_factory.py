@@ -9,12 +9,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP, default
+from email.utils import parseaddr
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mail"
 
 SENDER = "Jane SENCO <Jane.Senco@School.Example.org>"
 INTAKE = "intake@council.example.gov.uk"
+# The receiving server the tests' service trusts (INTAKE_TRUSTED_AUTHSERV in conftest.py): mail
+# built here carries its DMARC pass for the From domain unless told otherwise, so that tests of
+# forms keep testing forms; tests of sender verification pass `dmarc=None` or their own header.
+TRUSTED_AUTHSERV = "mx.send.example.gov.uk"
 
 # Small but PDF by its magic; the parser only looks at the first bytes.
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -34,8 +39,11 @@ def build_message(
     files: Iterable[File] = (),
     headers: Mapping[str, str] | None = None,
     message_id: str | None = "<reply-1@School.Example.org>",
+    dmarc: str | None = "pass",
 ) -> bytes:
-    """A well-formed message; `headers` are added or replace the defaults."""
+    """A well-formed message; `headers` are added or replace the defaults. Our receiving
+    server's Authentication-Results header comes first, with `dmarc` for the From domain (None:
+    no such header)."""
     message = EmailMessage()
     defaults = {
         "From": SENDER,
@@ -45,7 +53,10 @@ def build_message(
     }
     if message_id:
         defaults["Message-ID"] = message_id
-    for name, value in {**defaults, **(headers or {})}.items():
+    chosen = {**defaults, **(headers or {})}
+    if dmarc is not None:
+        message["Authentication-Results"] = authentication_results(chosen["From"], dmarc)
+    for name, value in chosen.items():
         message[name] = value
     message.set_content(body)
     if html is not None:
@@ -54,6 +65,14 @@ def build_message(
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes(policy=SMTP)
+
+
+def authentication_results(
+    from_value: str, dmarc: str = "pass", authserv_id: str = TRUSTED_AUTHSERV
+) -> str:
+    """An Authentication-Results value as a receiving server writes it for a From address."""
+    domain = parseaddr(from_value)[1].rpartition("@")[2].lower()
+    return f"{authserv_id}; dmarc={dmarc} (p=quarantine) header.from={domain}"
 
 
 def reply_with_pdf(
@@ -170,6 +189,7 @@ def form_reply(
     files: Iterable[File] = (),
     headers: Mapping[str, str] | None = None,
     body: str = "Please find the completed form attached.\n",
+    dmarc: str | None = "pass",
 ) -> bytes:
     """A professional's reply carrying a filled form of ours, then any supporting files."""
     return build_message(
@@ -177,6 +197,7 @@ def form_reply(
         files=[(filename, "application/pdf", form_pdf), *files],
         headers={"From": sender, "To": to, **(headers or {})},
         message_id=message_id,
+        dmarc=dmarc,
     )
 
 

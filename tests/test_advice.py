@@ -423,10 +423,37 @@ def test_a_form_for_someone_elses_advice_request_is_not_recorded(services, advis
 
     message = deliver(services, raw)
 
-    assert message.status == InboundStatus.REJECTED
-    assert ("advice-request-not-yours", 1, "advice_request_ref") in reason_codes(message)
+    # The form names our adviser's own request, the token another: held for the SEND team.
+    assert message.status == InboundStatus.QUARANTINED
+    assert reason_codes(message) == [("token-other-request", None, None)]
     assert advice_request(services, theirs).status == AdviceStatus.OPEN
     assert rows(services, Submission) == []
+
+
+def test_an_advice_token_used_for_another_advice_request_is_not_recorded(services, adviser):
+    # Two requests to the same adviser; the first one's form, filled in for the second.
+    first = ask(services, make_case(services))
+    second = ask(services, make_case(services))
+    row, email = request_email(services, first)
+    [pdf] = attached_files(email).values()
+    answers = returned_answers(advice_request(services, second))
+    filled = fill_with_pikepdf(pdf, pdf_values(ADVICE, answers))
+    raw = form_reply(
+        filled, sender=ADVISER, message_id="<replayed@eps.example.gov.uk>", files=REPORTS
+    )
+
+    message = deliver(services, raw)
+
+    assert (message.status, reason_codes(message)) == (
+        InboundStatus.QUARANTINED,
+        [("token-other-request", None, None)],
+    )
+    assert rows(services, Submission) == []
+    assert {advice_request(services, ref).status for ref in (first, second)} == {AdviceStatus.OPEN}
+    [row] = rows(services, OutboxMessage, inbound_message_id=message.id)
+    assert (row.kind, row.to_address) == ("not_accepted", ADVISER)
+    assert attached_files(read_email(row.raw)) == {}
+    assert_no_child_data(services)
 
 
 def test_a_listed_report_missing_from_the_email_is_named_on_its_step_7_row(services, adviser):

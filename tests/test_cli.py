@@ -216,6 +216,37 @@ def test_ingest_prints_one_outcome_per_message_and_refuses_missing_paths(tmp_pat
     assert missing.returncode == 1 and "no such file" in missing.stderr
 
 
+def test_ingest_and_queue_show_a_form_awaiting_its_senders_code(
+    tmp_path: Path, pdf_sandbox
+) -> None:
+    # No Authentication-Results header and no trusted server: by default the form waits.
+    from mail_factory import form_reply
+
+    from documents.forms.request_example import REQUEST_EXAMPLE
+    from intake.cases.accounts import add_professional
+
+    services = initialised_home(tmp_path, pdf_sandbox)
+    try:
+        senco = add_professional(
+            services, email="a.senco@school.example", name="A Senco", role="SENCO",
+            organisation="School", activate=True,
+        )  # fmt: skip
+        token = issue_token(services.key, "request", senco.id, today=services.today())
+    finally:
+        services.close()
+    pdf = render_form(get_form("request"), values=REQUEST_EXAMPLE, token=token)
+    mail = tmp_path / "form.eml"
+    mail.write_bytes(form_reply(pdf, sender="a.senco@school.example", dmarc=None))
+
+    ingested = run(tmp_path, "ingest", str(mail), "--json")
+    queued = run(tmp_path, "queue", "--json")
+
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["status"] == "awaiting_verification"
+    rows = [json.loads(line) for line in queued.stdout.splitlines()]
+    assert [r["status"] for r in rows if r["type"] == "message"] == ["awaiting_verification"]
+
+
 def test_demo_tells_the_story_and_leaves_its_files(tmp_path: Path) -> None:
     result = run(tmp_path, "demo", "--out", str(tmp_path / "demo"), timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -134,6 +134,32 @@ def test_rate_limit_holds_at_per_hour_and_is_audited(database: Database) -> None
     assert entry.detail["queued_last_hour"] == 3
 
 
+def test_replies_for_one_reason_are_limited_per_day_and_others_still_go(database: Database) -> None:
+    limit = RateLimit(per_hour=100, per_reason_per_day=2)
+    with database.session() as session:
+        # A day and more ago: no longer counted.
+        stale = composed(ANN, "EHC-2025-3000")
+        day_ago = NOW - timedelta(hours=25)
+        assert enqueue(session, stale, kind="problems", now=day_ago, rate_limit=limit, reason="r")
+        for n in range(2):
+            again = composed(ANN.upper(), f"EHC-2025-3{n + 1:03d}")
+            assert enqueue(session, again, kind="problems", now=NOW, rate_limit=limit, reason="r")
+        held = enqueue(session, composed(), kind="problems", now=NOW, rate_limit=limit, reason="r")
+        assert held is None
+        # Another reason, mail that answers no refusal, and another address are not held.
+        other = composed(ANN, "EHC-2025-3100")
+        assert enqueue(session, other, kind="problems", now=NOW, rate_limit=limit, reason="s")
+        plain = composed(ANN, "EHC-2025-3200")
+        assert enqueue(session, plain, kind="confirmation", now=NOW, rate_limit=limit)
+        bob = composed("Bob <bob@gp.example.nhs.uk>")
+        assert enqueue(session, bob, kind="problems", now=NOW, rate_limit=limit, reason="r")
+    with database.session() as session:
+        assert session.scalar(select(func.count(OutboxMessage.id))) == 6
+        (entry,) = session.scalars(select(AuditEntry)).all()
+    assert (entry.detail["reason"], entry.detail["same_reason_last_day"]) == ("r", 2)
+    assert entry.detail["per_reason_per_day"] == 2
+
+
 def test_the_rate_limit_reads_the_last_hour_through_an_index(sqlite_database: Database) -> None:
     """Every enqueue counts the recipient's last hour: through the index on created_at, not a
     scan of every email ever queued (SQLite's plan; PostgreSQL chooses by table size)."""

@@ -50,9 +50,11 @@ def send_email_code(
     *,
     inbound_message_id: int | None = None,
     thread: Thread | None = None,
-) -> None:
+    reason: str | None = None,
+) -> bool:
     """Email a fresh code for `purpose`; earlier unused codes for the same purpose (and message)
-    stop working. Queued in the outbox inside the caller's transaction."""
+    stop working. Queued in the outbox inside the caller's transaction; False when a rate limit
+    held the email back (`reason` counts it against the daily limit for that reason)."""
     now = services.now()
     _spend_earlier(session, professional, purpose, inbound_message_id, now)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -68,14 +70,16 @@ def send_email_code(
     )
     session.flush()
     minutes = int(LIFETIMES[purpose].total_seconds() // 60)
-    send_reply(
+    queued = send_reply(
         services,
         session,
         "one_time_code",
         thread or Thread(professional.email, None, (), inbound_message_id),
         {"code": code, "purpose": purpose, "minutes": minutes, "name": professional.name},
         auto_submitted="auto-generated",
+        reason=reason,
     )
+    return queued is not None
 
 
 def check_code(

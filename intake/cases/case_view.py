@@ -127,12 +127,27 @@ def held_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
             entry.at,
             entry.detail.get("recipient"),
             f"{entry.detail.get('kind')} email to {entry.detail.get('recipient')} not sent:"
-            f" {entry.detail.get('queued_last_hour')} already queued to them in an hour"
-            f" (limit {entry.detail.get('per_hour')})",
+            f" {held_because(entry.detail)}",
             f"{entry.subject_type} {entry.subject_id}",
         )
         for entry in held
     ]
+
+
+def held_because(detail: dict[str, Any]) -> str:
+    """Which rate limit held an email back, from its audit entry (`notifier.outbox.enqueue`)."""
+    if (
+        detail.get("per_hour") is not None
+        and detail.get("queued_last_hour", 0) >= detail["per_hour"]
+    ):
+        return (
+            f"{detail['queued_last_hour']} already queued to them in an hour"
+            f" (limit {detail['per_hour']})"
+        )
+    return (
+        f"{detail.get('same_reason_last_day')} replies for {detail.get('reason')} already queued"
+        f" to them in a day (limit {detail.get('per_reason_per_day')})"
+    )
 
 
 def undelivered_mail_rows(session, now: datetime) -> list[dict[str, Any]]:

@@ -299,6 +299,25 @@ def match_child(session: Session, answers: Mapping[str, Any]) -> ChildMatch | No
     return None
 
 
+def case_of_another_child(
+    session: Session, token: str | None, answers: Mapping[str, Any]
+) -> Case | None:
+    """The case this request token already made, when the answers are about a different child:
+    another date of birth, or a UPN or NHS number other than the one held. A name alone may be
+    corrected in a later version; the date of birth and the child's numbers may not."""
+    case = session.scalar(select(Case).where(Case.request_token == token)) if token else None
+    if case is None:
+        return None
+    child = case.child
+    if str(answers.get("date_of_birth") or "") != child.date_of_birth.isoformat():
+        return case
+    for column in ("upn", "nhs_number"):
+        held, given = getattr(child, column), answers.get(column)
+        if held and given and _fold(str(held)) != _fold(str(given)):
+            return case
+    return None
+
+
 def new_child(session: Session, answers: Mapping[str, Any]) -> Child:
     child = Child(
         forename=answers["child_forename"],

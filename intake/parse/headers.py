@@ -54,6 +54,16 @@ class HeaderReader:
         value = self._first.get(name.lower())
         return None if value is None else _FOLD.sub(" ", value)
 
+    def all_raw(self, name: str) -> list[str]:
+        """Every occurrence of a header, top first, undecoded and unfolded (each cut to
+        MAX_DEFAULT_HEADER characters)."""
+        wanted = name.lower()
+        return [
+            tidy(_FOLD.sub(" ", str(value))[:MAX_DEFAULT_HEADER])
+            for key, value in self.message.raw_items()
+            if str(key).lower() == wanted
+        ]
+
     def _default_is_safe(self, name: str, raw: str) -> bool:
         if len(raw) > MAX_DEFAULT_HEADER:
             self.defects.append(f"header {name} of {len(raw)} characters: cut")

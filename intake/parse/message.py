@@ -78,6 +78,8 @@ class ParsedMessage:
     autoreply_headers: dict[str, str] = field(default_factory=dict)
     own_marker: str | None = None
     failed_recipients: str | None = None
+    # Every Authentication-Results header, topmost first (the receiving server's own comes first).
+    authentication_results: list[str] = field(default_factory=list)
     content_type: str = "text/plain"
     report_type: str | None = None
     text_body: str = ""
@@ -212,6 +214,7 @@ def _header_fields(headers: HeaderReader) -> dict[str, Any]:
         },
         own_marker=headers.text(OWN_MAIL_HEADER),
         failed_recipients=headers.text("X-Failed-Recipients"),
+        authentication_results=headers.all_raw("Authentication-Results"),
     )
 
 

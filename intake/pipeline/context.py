@@ -63,8 +63,13 @@ class Context:
         return bool(self.thread.address)
 
     def reply(self, template: str, context: dict[str, Any], **options: Any) -> None:
-        """Queue an email to the sender, threaded under their message."""
-        send_reply(self.services, self.session, template, self.thread, context, **options)
+        """Queue an email to the sender, threaded under their message. A refusal or notice is
+        counted against the daily limit for its reason; one held back by a limit is noted in
+        the message's decisions, and the message keeps the outcome it has."""
+        options.setdefault("reason", reply_reason(self.message))
+        queued = send_reply(self.services, self.session, template, self.thread, context, **options)
+        if queued is None:
+            note_reply_held(self.message, template)
 
     def refuse(self, reasons: Sequence[Reason], decisions: list[dict[str, Any]]) -> None:
         """Screening refused the message: say why, once, to a person who can act on it. Each
@@ -76,3 +81,17 @@ class Context:
 
     def received_on(self) -> date:
         return self.message.received_at.astimezone(ZoneInfo(self.services.settings.timezone)).date()
+
+
+def reply_reason(message: InboundMessage) -> str | None:
+    """The reason code a reply answers, for the daily limit: the message's first reason, unless
+    it was accepted (a confirmation is never held back for its reason)."""
+    if message.status == InboundStatus.ACCEPTED or not message.reasons:
+        return None
+    return message.reasons[0]["code"]
+
+
+def note_reply_held(message: InboundMessage, template: str) -> None:
+    # A new list, so that the JSON column is seen as changed.
+    held = {"check": "reply-rate-limit", "hit": True, "detail": f"{template} not sent"}
+    message.decisions = [*(message.decisions or []), held]

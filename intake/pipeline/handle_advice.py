@@ -16,6 +16,7 @@ from intake.child_documents import ChildDocument
 from intake.pipeline.context import Context
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
+from intake.pipeline.trust import advice_kept_to_its_request
 from intake.reasons import Reason
 from store import AdviceRequest, InboundStatus, TimelineKind
 
@@ -26,6 +27,8 @@ def on_advice(ctx: Context, found: Match) -> None:
     form, answers, token = check.form, dict(check.validation.answers), check.token
     session = ctx.session
     request = session.get(AdviceRequest, token.subject_id)
+    if not advice_kept_to_its_request(ctx, request, answers):
+        return
     earlier = find_duplicate(session, check.token_text, found.pdf.data)
     if earlier is not None:
         ctx.finish_duplicate(earlier)

@@ -14,6 +14,7 @@ from intake.pipeline.handle_reply import send_registration_form
 from intake.pipeline.pending_accounts import refuse_if_not_active, register_by_email
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
+from intake.pipeline.trust import kept_to_its_child, proven_or_held
 from intake.reasons import Reason, reason
 from intake.replies import personal_request_form, send_request_form
 from store import InboundStatus, Professional
@@ -26,7 +27,8 @@ def on_form(ctx: Context, found: Match) -> None:
         on_registration(ctx, found)
         return
     if not token.valid:
-        ctx.finish(InboundStatus.REJECTED, [reason(f"token-{token.reason}")])
+        # Tampered, expired or damaged: held for the SEND team, and a fresh form to the sender.
+        ctx.finish(InboundStatus.QUARANTINED, [reason(f"token-{token.reason}")])
         answer_with_fresh_form(ctx, found, f"token-{token.reason}")
         return
     if token.specimen:
@@ -45,6 +47,8 @@ def on_form(ctx: Context, found: Match) -> None:
             )
         return
     if refuse_if_not_active(ctx, issued_to):
+        return
+    if not proven_or_held(ctx, issued_to):
         return
     if form.kind == "advice":
         on_advice(ctx, found)
@@ -77,6 +81,9 @@ def on_request(ctx: Context, found: Match) -> None:
     if problems:
         ctx.finish(InboundStatus.REJECTED, [Reason.from_rejection(p, form) for p in problems])
         problems_reply(ctx, form, check.token_text, answers, problems)
+        return
+    if not kept_to_its_child(ctx, found, answers):
+        answer_with_fresh_form(ctx, found, "token-other-case")
         return
     earlier = find_duplicate(ctx.session, check.token_text, found.pdf.data)
     if earlier is not None:

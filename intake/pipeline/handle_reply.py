@@ -15,6 +15,7 @@ from intake.cases.stages import record_event
 from intake.pipeline.context import Context
 from intake.pipeline.pending_accounts import is_active_sender
 from intake.pipeline.routing import Match
+from intake.pipeline.trust import proven_or_held, refuse_unproven_status, sender_is_proven
 from intake.reasons import reason, worded
 from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
 from notifier import Attachment
@@ -25,7 +26,11 @@ HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory", "too-much-data"})
 
 
 def on_status(ctx: Context, found: Match) -> None:
-    """A STATUS message: the timeline back to a professional on the case, a refusal otherwise."""
+    """A STATUS message: the timeline back to a proven professional on the case, a refusal
+    otherwise."""
+    if not sender_is_proven(ctx):
+        refuse_unproven_status(ctx, found)
+        return
     replied = replied_case(ctx, found)
     reasons = answer_status(
         ctx.services,
@@ -45,7 +50,9 @@ def on_no_form(ctx: Context, found: Match) -> None:
     hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
     case = replied_case(ctx, found)
     if case is not None and ctx.parsed.attachments and not hostile:
-        add_documents(ctx, case)
+        # Documents join a child's case: from a proven sender only, else they wait for the code.
+        if proven_or_held(ctx, found.sender):
+            add_documents(ctx, case)
         return
     reasons = [
         reason(

@@ -1,6 +1,7 @@
 """The routing table: an ordered, first-match list of routes, each a name, a matcher and the
 handler that ends the message.
 
+code-reply               a reply to our one-time-code email: the code for a held message
 form-token               a PDF of ours is attached: its signed token says what it answers
 status                   STATUS asked by email: the timeline, to someone on the case
 plus-address             sent to intake+TOKEN@...: a reply to a personal form, without it
@@ -30,6 +31,7 @@ from intake.pipeline.routing import (
     unknown_sender,
     unreadable_pdfs,
 )
+from intake.pipeline.trust import by_code_reply, on_code_reply
 from intake.screening.attachments import active_form_reason
 from store import InboundStatus
 
@@ -42,6 +44,7 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    Route("code-reply", by_code_reply, on_code_reply),
     Route("form-token", by_form_token, on_form),
     Route("status", by_status_command, on_status),
     Route("plus-address", by_plus_address, on_no_form),
