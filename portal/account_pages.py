@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intake.accounts.activation import activate, reset_password, start_password_reset
 from intake.accounts.codes import new_totp_secret, totp_matches, totp_uri
+from intake.accounts.document_passwords import set_document_password
 from intake.accounts.links import peek_link
 from intake.accounts.passwords import password_problem
 from portal.forms import CheckedForm, SentForm
@@ -82,6 +83,22 @@ def new_password_problems(form: SentForm) -> list[Problem]:
     return []
 
 
+def document_password_problems(form: SentForm) -> list[Problem]:
+    """The document password is optional: without one, forms holding a child's details wait in
+    the portal unless the address is in a trusted domain."""
+    password, again = form.text("document_password"), form.text("document_password_again")
+    if not password and not again:
+        return []
+    why = password_problem(password)
+    if why is not None:
+        return [problem(f"document-{why}", "document_password")]
+    if password != again:
+        return [problem("document-passwords-differ", "document_password_again")]
+    if password == form.text("password"):
+        return [problem("document-password-same", "document_password")]
+    return []
+
+
 def take_activation(request: Request, secret: str, form: CheckedForm) -> Response:
     services = services_of(request)
     professional = link_owner(request, secret, "activate")
@@ -96,6 +113,7 @@ def take_activation(request: Request, secret: str, form: CheckedForm) -> Respons
         problems.append(problem("app-code-missing", "app_code"))
     elif method == "app" and not totp_matches(totp_secret, code):
         problems.append(problem("app-code-wrong", "app_code"))
+    problems += document_password_problems(form)
     if not problems:
         with services.db.session() as session:
             activated, reasons = activate(
@@ -107,6 +125,10 @@ def take_activation(request: Request, secret: str, form: CheckedForm) -> Respons
                 totp_secret=totp_secret if method == "app" else None,
                 totp_code=code if method == "app" else None,
             )
+            if activated is not None and form.text("document_password"):
+                set_document_password(
+                    services, activated, form.text("document_password"), session=session
+                )
             if activated is not None:
                 sign_in(request, services.key, activated)
                 request.session["notice"] = "activated"

@@ -23,12 +23,14 @@ from web_client import (
 
 from documents import get_form
 from intake.accounts.codes import MAX_WRONG_CODES
+from intake.accounts.document_passwords import document_password
 from intake.cases.accounts import find_professional
 from store import AuditEntry, Professional
 
 NEW = "g.pryce@ysgol-tregaron.sch.uk"
 ANNE = "anne.senco@glanwy.sch.uk"
 NEW_PASSWORD = "seven lanterns over the Teifi"
+DOCUMENT = "otters under Tregaron bridge"
 REGISTRATION = {
     "email": NEW,
     "name": "Gwenllian Pryce",
@@ -175,6 +177,34 @@ def test_activation_with_an_app_needs_the_apps_code(visitor, services) -> None:
     assert done.status_code == 303, problems_on(done.text)
     activated = account(services, NEW)
     assert activated.two_factor == "app" and activated.totp_secret == secret
+
+
+def test_activation_sets_the_document_password_forms_are_encrypted_with(visitor, services) -> None:
+    link = registered(visitor, services)
+    visitor.get(link)
+    choice = {"password": PASSWORD, "password_again": PASSWORD, "two_factor": "email"}
+    same = visitor.post(
+        link, {**choice, "document_password": PASSWORD, "document_password_again": PASSWORD}
+    )
+    assert problems_on(same.text) == [
+        "#field-document-password Choose a document password that is not your sign-in password"
+    ]
+    differ = visitor.post(
+        link, {**choice, "document_password": DOCUMENT, "document_password_again": "other one!"}
+    )
+    assert problems_on(differ.text) == [
+        "#field-document-password-again The document passwords do not match: type the same "
+        "one twice"
+    ]
+    assert DOCUMENT not in differ.text
+    done = visitor.post(
+        link, {**choice, "document_password": DOCUMENT, "document_password_again": DOCUMENT}
+    )
+    assert done.status_code == 303, problems_on(done.text)
+    activated = account(services, NEW)
+    stored = activated.document_password
+    assert stored and DOCUMENT not in stored  # kept encrypted, never as typed
+    assert document_password(services, activated) == DOCUMENT
 
 
 def test_an_unknown_activation_link_says_it_no_longer_works(visitor) -> None:
