@@ -15,7 +15,9 @@ from intake.services import open_services
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     caseworker = commands.add_parser("caseworker", help="SEND caseworkers' accounts")
-    sub = caseworker.add_subparsers(dest="caseworker_command", required=True, metavar="ACTION")
+    sub = caseworker.add_subparsers(
+        dest="caseworker_command", required=True, metavar="ACTION", help="what to do"
+    )
     p = sub.add_parser("add", help="open a caseworker account and email its activation link")
     p.add_argument("--email", required=True, help="the caseworker's work email address")
     p.add_argument("--name", required=True, help="the caseworker's full name")
