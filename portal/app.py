@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import account_pages, health, register_page, sign_in_pages
+from portal import account_pages, health, held_pages, register_page, sign_in_pages
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
@@ -55,6 +55,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reset-password/{secret}", account_pages.take_reset_password),
     Route("GET", "/register", register_page.show_register),
     Route("POST", "/register", register_page.take_register),
+    Route("GET", "/held", held_pages.show_held, SIGNED_IN),
+    Route("POST", "/held/{inbound_id}", held_pages.take_code, SIGNED_IN),
     Route("GET", "/healthz", health.report_health),
 )
 

@@ -88,6 +88,8 @@ EXPECTED = {
     ("POST", "/reset-password/{secret}"): (404, 404),
     ("GET", "/register"): (200, 200),
     ("POST", "/register"): (400, 400),
+    ("GET", "/held"): (303, 200),
+    ("POST", "/held/{inbound_id}"): (303, 400),
     ("GET", "/healthz"): (200, 200),
 }
 
@@ -95,7 +97,7 @@ EXPECTED = {
 def statuses(visitor, services) -> dict:
     got = {}
     for route in ROUTES:
-        path = route.path.replace("{secret}", "A" * 43)
+        path = route.path.replace("{secret}", "A" * 43).replace("{inbound_id}", "1")
         if route.method == "GET":
             got[(route.method, route.path)] = visitor.get(path).status_code
         else:
