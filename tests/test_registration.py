@@ -32,11 +32,10 @@ from mail_servers import (  # noqa: F401 (fixtures)
     wait_until,
 )
 from sqlalchemy import select, update
+from web_client import Visitor, served
 
 from documents import get_form, pdf_values
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.accounts.activation import activate
-from intake.accounts.codes import new_totp_secret
 from intake.accounts.links import link_secret, redeem_link
 from intake.accounts.registration import RegistrationLimits, register
 from intake.pipeline.process import process_all
@@ -344,23 +343,32 @@ def test_a_stranger_registers_by_email_activates_and_has_the_first_request_accep
     )
     delivered, activation = sink_email(relay_sink, 2, "Activate your account")
     assert delivered.rcpt_tos == [NEWCOMER] and attached_files(activation) == {}
-    secret = link_secret(LINK.search(body_texts(activation)[0]).group(1))
     [pending] = accounts(services)
     assert (pending.email, pending.is_active) == (NEWCOMER, False)
 
-    # The portal's activation page does this: a password, and an authenticator app proven.
-    app = new_totp_secret()
-    with services.db.session() as session:
-        activated, _ = activate(
-            services,
-            session,
-            secret,
-            password="a long enough passphrase",
-            two_factor="app",
-            totp_secret=app,
-            totp_code=pyotp.TOTP(app).now(),
-        )
-        assert activated is not None
+    # On the portal's activation page, as a person: a password, and an authenticator app proven
+    # with the first code it shows for the key the page gives.
+    path = LINK.search(body_texts(activation)[0]).group(1).split("://", 1)[1].split("/", 1)[1]
+    with served(services) as site:
+        visitor = Visitor(site)
+        try:
+            page = visitor.get(f"/{path}").text
+            shown = re.search(r'<p class="secret-key"><code>([A-Z2-7 ]+)</code>', page).group(1)
+            app = shown.replace(" ", "")
+            done = visitor.post(
+                f"/{path}",
+                {
+                    "password": "a long enough passphrase",
+                    "password_again": "a long enough passphrase",
+                    "two_factor": "app",
+                    "app_code": pyotp.TOTP(app).now(),
+                },
+            )
+            assert done.status_code == 303, visitor.page
+        finally:
+            visitor.close()
+    [activated] = accounts(services)
+    assert (activated.is_active, activated.two_factor, activated.totp_secret) == (True, "app", app)
 
     mailbox.append(sent_back(activation, None, "<ask@glanwy.sch.uk>"))
     _, offered = sink_email(relay_sink, 3, "Your form")
