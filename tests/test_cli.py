@@ -256,6 +256,8 @@ def test_demo_tells_the_story_and_leaves_its_files(tmp_path: Path) -> None:
     assert "Advice received on this case so far: 1 of 1." in result.stdout
     assert "Reminder: advice ADV-" in result.stdout
     assert "finds all 1" in result.stdout
+    # The narration is the output: the service's routine log lines do not bury it.
+    assert " INFO " not in result.stderr, result.stderr
     files = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {
         "2-problems-email.eml",

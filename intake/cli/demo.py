@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import email
+import os
 import re
 import shutil
 import smtplib
@@ -29,6 +30,7 @@ from intake.cases.case_view import case_document
 from intake.cli.demo_advice import tell_the_advice_story
 from intake.cli.opened import opened
 from intake.errors import CommandFailed
+from intake.logs import configure_logging
 from intake.replies import Thread, send_request_form
 from intake.serve import RunningService
 from intake.services import Services
@@ -69,6 +71,9 @@ def say(text: str = "") -> None:
 def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out or Path(args.settings.home) / "demo"
     prepare_folder(out)
+    if "INTAKE_LOG_LEVEL" not in os.environ:
+        # The narration is the demo's output; the service's routine log lines would bury it.
+        configure_logging("WARNING", args.settings.log_format)
     settings = dataclasses.replace(
         args.settings,
         home=out / "service",
