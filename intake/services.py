@@ -55,6 +55,14 @@ def instance_marker(key: bytes) -> str:
     return hashlib.sha256(b"instance" + key).hexdigest()[:16]
 
 
+def make_home(home: Path) -> Path:
+    """INTAKE_HOME, made if missing and readable by the service's user only: it holds raw mail,
+    attachments and the key that signs tokens."""
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)
+    return home
+
+
 def open_services(
     settings: Settings,
     *,
@@ -64,9 +72,7 @@ def open_services(
 ) -> Services:
     """Open the database (creating or upgrading it first), the raw store and the PDF sandbox;
     a `database` and `sandbox` given are used as they are, and left open by `close()`."""
-    home = Path(settings.home)
-    home.mkdir(parents=True, exist_ok=True)
-    home.chmod(0o700)
+    home = make_home(Path(settings.home))
     if migrate and database is None:
         store.upgrade(settings.database_url)
     key = settings.token_key()

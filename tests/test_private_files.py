@@ -46,6 +46,7 @@ def test_init_creates_the_sqlite_database_and_its_wal_files_private(tmp_path: Pa
     assert initialised.returncode == 0, initialised.stderr
     database_file = tmp_path / "home" / "intake.db"
     assert mode_of(database_file) == 0o600
+    assert mode_of(tmp_path / "home") == 0o700  # INTAKE_HOME, as every other command makes it
 
     # The -wal and -shm files exist only while a connection is open; SQLite gives them the
     # database file's mode when it creates them.

@@ -28,6 +28,7 @@ from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
+from intake.services import make_home
 from notifier import outbox_rows
 from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
@@ -96,8 +97,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    home = Path(args.settings.home)
-    home.mkdir(parents=True, exist_ok=True)
+    make_home(Path(args.settings.home))
     url = args.settings.database_url
     try:
         upgrade(url)
