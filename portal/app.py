@@ -19,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import account_pages, health, held_pages, register_page, sign_in_pages
+from portal import health
+from portal.account import held, links, register, sign_in
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
@@ -40,23 +41,23 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/", sign_in_pages.show_home, SIGNED_IN),
-    Route("GET", "/sign-in", sign_in_pages.show_sign_in),
-    Route("POST", "/sign-in", sign_in_pages.take_password),
-    Route("GET", "/sign-in/code", sign_in_pages.show_code),
-    Route("POST", "/sign-in/code", sign_in_pages.take_code),
-    Route("POST", "/sign-in/new-code", sign_in_pages.send_new_code),
-    Route("POST", "/sign-out", sign_in_pages.sign_out_now),
-    Route("GET", "/activate/{secret}", account_pages.show_activation),
-    Route("POST", "/activate/{secret}", account_pages.take_activation),
-    Route("GET", "/forgot-password", account_pages.show_forgot_password),
-    Route("POST", "/forgot-password", account_pages.take_forgot_password),
-    Route("GET", "/reset-password/{secret}", account_pages.show_reset_password),
-    Route("POST", "/reset-password/{secret}", account_pages.take_reset_password),
-    Route("GET", "/register", register_page.show_register),
-    Route("POST", "/register", register_page.take_register),
-    Route("GET", "/held", held_pages.show_held, SIGNED_IN),
-    Route("POST", "/held/{inbound_id}", held_pages.take_code, SIGNED_IN),
+    Route("GET", "/", sign_in.show_home, SIGNED_IN),
+    Route("GET", "/sign-in", sign_in.show_sign_in),
+    Route("POST", "/sign-in", sign_in.take_password),
+    Route("GET", "/sign-in/code", sign_in.show_code),
+    Route("POST", "/sign-in/code", sign_in.take_code),
+    Route("POST", "/sign-in/new-code", sign_in.send_new_code),
+    Route("POST", "/sign-out", sign_in.sign_out_now),
+    Route("GET", "/activate/{secret}", links.show_activation),
+    Route("POST", "/activate/{secret}", links.take_activation),
+    Route("GET", "/forgot-password", links.show_forgot_password),
+    Route("POST", "/forgot-password", links.take_forgot_password),
+    Route("GET", "/reset-password/{secret}", links.show_reset_password),
+    Route("POST", "/reset-password/{secret}", links.take_reset_password),
+    Route("GET", "/register", register.show_register),
+    Route("POST", "/register", register.take_register),
+    Route("GET", "/held", held.show_held, SIGNED_IN),
+    Route("POST", "/held/{inbound_id}", held.take_code, SIGNED_IN),
     Route("GET", "/healthz", health.report_health),
 )
 

@@ -15,10 +15,10 @@ from intake.accounts.codes import new_totp_secret, totp_matches, totp_uri
 from intake.accounts.document_passwords import set_document_password
 from intake.accounts.links import peek_link
 from intake.accounts.passwords import password_problem
+from portal.account.qr import qr_svg
 from portal.forms import CheckedForm, SentForm
 from portal.identity import services_of
 from portal.pages import Problem, problem, render, worded
-from portal.qr import qr_svg
 from portal.sessions import sign_in, sign_out
 from store import Professional
 
