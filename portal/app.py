@@ -19,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import account_pages, health, register_page, sign_in_pages
+from portal import account_pages, case_pages, compliance_pages, health, register_page, sign_in_pages
+from portal.caseworkers import CaseworkersOnly, refuse_non_caseworker
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
@@ -29,6 +30,8 @@ from portal.sessions import IDLE_MINUTES, cookie_name, session_key
 # Who may use a route: anyone, or only signed-in people (the endpoint takes `SignedIn`).
 ANYONE = "anyone"
 SIGNED_IN = "signed-in"
+# Only signed-in caseworkers (the endpoint takes `Caseworker`): others are refused with a 403.
+CASEWORKERS = "caseworkers"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/register", register_page.show_register),
     Route("POST", "/register", register_page.take_register),
     Route("GET", "/healthz", health.report_health),
+    *(Route(method, path, endpoint, CASEWORKERS) for method, path, endpoint in case_pages.ROUTES),
+    *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
 )
 
 
@@ -75,6 +80,7 @@ def create_app(services: Services) -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("templates", "web/static")]), name="static")
     app.add_exception_handler(CsrfRefused, refuse_forged_form)
     app.add_exception_handler(SignInNeeded, send_to_sign_in)
+    app.add_exception_handler(CaseworkersOnly, refuse_non_caseworker)
     app.add_exception_handler(HTTPException, show_http_problem)
 
     # Added last, so it runs first: every page and handler above sees `request.session`.
