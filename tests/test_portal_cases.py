@@ -334,3 +334,25 @@ def test_red_amber_green() -> None:
     assert rag(due, None, date(2027, 3, 1)) == "amber"  # due today
     assert rag(due, None, date(2027, 3, 2)) == "red"  # missed
     assert rag(None, None, date(2027, 3, 2)) is None
+
+
+def test_a_caseworkers_form_without_its_csrf_token_does_nothing(
+    services, reference, caseworker
+) -> None:
+    active_account(services, ADVISER)
+    caseworker.get(f"/cases/{reference}")
+    for path, data in (
+        (f"/cases/{reference}/stage", {"stage": "WITHDRAWN"}),
+        (f"/cases/{reference}/advice", {"professional": ADVISER, "advice_type": "medical"}),
+        (f"/cases/{reference}/exception", {"ground": "SCHOOL_CLOSURE", "start": "2025-12-01"}),
+    ):
+        refused = caseworker.post(path, data, token=False)
+        assert refused.status_code == 403, path
+        assert "Sorry, we could not do that" in refused.text
+    with services.db.session() as session:
+        assert session.scalar(select(Case.stage)) == "REQUEST_RECEIVED"
+        assert session.scalars(select(AdviceRequest)).all() == []
+        assert (
+            session.scalar(select(AuditEntry).where(AuditEntry.action == "case-exception-recorded"))
+            is None
+        )
