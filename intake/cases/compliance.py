@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from intake.cases.timeline import STAGE_BY_CODE, STATUTORY_LIMITS, StageCode
@@ -131,12 +131,13 @@ def case_returns(session: Session) -> Iterator[CaseReturn]:
 
 
 def late_expression(session: Session, day0: Any, met_on: Any, weeks: int) -> Any:
-    """`met_on` is after day 0 plus `weeks` (date arithmetic differs by database)."""
+    """`met_on` is after day 0 plus `weeks`. Date arithmetic differs by database: SQLite keeps
+    dates as ISO text, which compares as the dates do (a CAST to DATE would make it a number)."""
     if session.get_bind().dialect.name == "postgresql":
         due = day0 + literal(weeks * 7)
     else:
         due = func.date(day0, f"+{weeks * 7} days")
-    return and_(met_on.is_not(None), cast(met_on, Date) > cast(due, Date))
+    return and_(met_on.is_not(None), met_on > due)
 
 
 @dataclass(frozen=True)
