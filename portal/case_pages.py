@@ -203,7 +203,7 @@ def take_advice_request(
     problems: list[Problem] = []
     email, advice_type = form.stripped("professional"), form.stripped("advice_type")
     if not email:
-        problems.append(problem("email-missing", "professional"))
+        problems.append(problem("professional-email-missing", "professional"))
     if advice_type not in ADVICE_TYPES:
         problems.append(problem("advice-type-missing", "advice_type"))
     due = parsed_date(form, "due", problems, required=False)

@@ -49,6 +49,10 @@ def excuse(services, reference: str, start_day: int) -> None:
 
 @pytest.fixture
 def cases(services) -> dict[str, str]:
+    return five_cases(services)
+
+
+def five_cases(services) -> dict[str, str]:
     """Day 0 is 5 January 2026: 6 weeks is day 42, 20 weeks day 140."""
     made = {name: new_case(services) for name in ("prompt", "late", "excused", "open", "refused")}
     walk(services, made["prompt"], "ASSESSMENT_AGREED", 30, 130)  # both on time
@@ -109,7 +113,7 @@ def test_the_compliance_page_and_csv_for_caseworkers(services, cases) -> None:
         finally:
             caseworker.close()
     assert page.status_code == 200
-    february = page.text.split('<th scope="row">2026-02</th>', 1)[1].split("</tr>", 1)[0]
+    february = page.text.split(">2026-02</th>", 1)[1].split("</tr>", 1)[0]
     assert [cell.split(">")[-1] for cell in february.split("</td>")[:3]] == [
         "4", "50% (2)", "75% (3)",
     ]  # fmt: skip

@@ -145,7 +145,7 @@ def test_the_case_page_shows_the_child_clock_answers_and_files_escaped(
         assert (day0 + timedelta(weeks=weeks)).isoformat() in page
     assert page.count("Green: on time") == 3
     # Answers grouped by the form's steps and labelled as the form labels them.
-    assert re.search(r"Step 1: [^<]+</h4>", page)
+    assert re.search(r"<summary class=\"details__summary\">Step 1: [^<]+<", page)
     assert "Dr Owain Rees" in page and "Educational psychologist, Leicester City EPS" in page
     # The attack in the file name is shown as text, never as markup.
     assert HOSTILE_NAME not in page
