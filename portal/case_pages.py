@@ -129,8 +129,8 @@ def download_file(
 
 def ascii_name(filename: str) -> str:
     """The name for old browsers: ASCII, without quotes or backslashes."""
-    kept = filename.encode("ascii", "replace").decode().replace("?", "_")
-    return kept.replace('"', "_").replace("\\", "_")
+    kept = filename.encode("ascii", "replace").decode()
+    return "".join(c if c.isprintable() and c not in '"\\?' else "_" for c in kept)
 
 
 def parsed_date(form: SentForm, name: str, problems: list[Problem], *, required: bool):
@@ -225,7 +225,8 @@ def take_advice_request(
                     return done(request, reference, asked_notice)
                 except CommandFailed as failed:
                     session.rollback()
-                    problems.append(Problem("professional", str(failed)))
+                    # The account, the case or the due date: CommandFailed's line says which.
+                    problems.append(Problem(None, str(failed)))
     return case_page(request, reference, caseworker, problems=problems, values=dict(form))
 
 
@@ -243,7 +244,7 @@ def take_reminder(
             services, session, advice, actor=caseworker.email, today=services.today()
         )
     if sent.outbox_id is None:
-        failed = problem("reminder-not-open", None, reference=advice.reference)
+        failed = problem(f"reminder-{sent.refusal}", None, reference=advice.reference)
         return case_page(request, reference, caseworker, problems=[failed])
     return done(request, reference, {"kind": "reminded", "reference": advice_reference.upper()})
 

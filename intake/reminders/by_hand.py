@@ -26,10 +26,12 @@ SENT_BY_HAND_ACTION = "advice-reminder-sent-by-hand"
 
 @dataclass(frozen=True)
 class ReminderByHand:
-    """The outbox row queued (None when the request is not open, or a twin request won)."""
+    """The outbox row queued, or why none was: `not-open` (answered, covered or withdrawn) or
+    `just-queued` (the same form sent twice at once: the other queued it)."""
 
     outbox_id: int | None
     kind: str | None = None
+    refusal: str | None = None
 
 
 def send_reminder_now(
@@ -37,7 +39,7 @@ def send_reminder_now(
 ) -> ReminderByHand:
     """Queue a reminder for `request` in `session`'s transaction, if it is still open."""
     if request.status != AdviceStatus.OPEN or request.due_on is None:
-        return ReminderByHand(None)
+        return ReminderByHand(None, refusal="not-open")
     sent_before = session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
@@ -70,7 +72,7 @@ def send_reminder_now(
         .returning(OutboxMessage.id)
     )
     if outbox_id is None:
-        return ReminderByHand(None)
+        return ReminderByHand(None, refusal="just-queued")
     session.add(
         AuditEntry(
             actor=actor,
