@@ -19,8 +19,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import account_pages, case_pages, compliance_pages, health, register_page, sign_in_pages
-from portal.caseworkers import CaseworkersOnly, refuse_non_caseworker
+from portal import account_pages, health, register_page, sign_in_pages
+from portal.casework import case_pages, compliance_pages
+from portal.casework.caseworkers import CaseworkersOnly, refuse_non_caseworker
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded

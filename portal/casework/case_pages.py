@@ -37,7 +37,7 @@ from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import ExceptionGround, stage_name
 from intake.errors import CommandFailed
 from intake.reminders.by_hand import send_reminder_now
-from portal.caseworkers import Caseworker
+from portal.casework.caseworkers import Caseworker
 from portal.forms import CheckedForm, SentForm
 from portal.identity import services_of
 from portal.pages import Problem, problem, render

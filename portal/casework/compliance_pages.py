@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from intake.cases.compliance import MonthFigures, case_returns, monthly_figures
-from portal.caseworkers import Caseworker
+from portal.casework.caseworkers import Caseworker
 from portal.identity import services_of
 from portal.pages import render
 
