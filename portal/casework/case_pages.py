@@ -9,6 +9,7 @@ the same functions in intake.cases and intake.reminders, and show a refusal as t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -41,10 +42,16 @@ from portal.casework.caseworkers import Caseworker
 from portal.forms import CheckedForm, SentForm
 from portal.identity import services_of
 from portal.pages import Problem, problem, render
+from store import Professional
 
 
 def case_page(
-    request: Request, reference: str, caseworker, *, problems=(), values=None, status_code=200
+    request: Request,
+    reference: str,
+    caseworker: Professional,
+    *,
+    problems: Iterable[Problem] = (),
+    values: dict[str, str] | None = None,
 ) -> Response:
     """The case page, recording that `caseworker` looked at it."""
     services = services_of(request)
@@ -77,7 +84,6 @@ def case_page(
     return render(
         request,
         "case.html",
-        status_code=status_code,
         problems=problems,
         values=values or {},
         case=document,
