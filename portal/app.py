@@ -21,6 +21,8 @@ from starlette.staticfiles import StaticFiles
 from intake.services import Services
 from portal import health
 from portal.account import held, links, register, sign_in
+from portal.casework import case_pages, compliance_pages
+from portal.casework.caseworkers import CaseworkersOnly, refuse_non_caseworker
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
@@ -30,6 +32,8 @@ from portal.sessions import IDLE_MINUTES, cookie_name, session_key
 # Who may use a route: anyone, or only signed-in people (the endpoint takes `SignedIn`).
 ANYONE = "anyone"
 SIGNED_IN = "signed-in"
+# Only signed-in caseworkers (the endpoint takes `Caseworker`): others are refused with a 403.
+CASEWORKERS = "caseworkers"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/held", held.show_held, SIGNED_IN),
     Route("POST", "/held/{inbound_id}", held.take_code, SIGNED_IN),
     Route("GET", "/healthz", health.report_health),
+    *(Route(method, path, endpoint, CASEWORKERS) for method, path, endpoint in case_pages.ROUTES),
+    *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
 )
 
 
@@ -78,6 +84,7 @@ def create_app(services: Services) -> FastAPI:
     app.mount("/static", StaticFiles(packages=[("templates", "web/static")]), name="static")
     app.add_exception_handler(CsrfRefused, refuse_forged_form)
     app.add_exception_handler(SignInNeeded, send_to_sign_in)
+    app.add_exception_handler(CaseworkersOnly, refuse_non_caseworker)
     app.add_exception_handler(HTTPException, show_http_problem)
 
     # Added last, so it runs first: every page and handler above sees `request.session`.

@@ -14,7 +14,7 @@ import pytest
 from web_client import Visitor, active_account, served, sign_in
 
 from portal import ROUTES
-from portal.app import ANYONE, SIGNED_IN
+from portal.app import ANYONE, CASEWORKERS, SIGNED_IN
 from portal.sessions import IDLE_MINUTES, session_key
 from store import open_database
 
@@ -64,8 +64,8 @@ def test_only_the_pages_for_signing_in_are_open_to_anyone(visitor) -> None:
         ("GET", "/healthz"),
     }
     for route in ROUTES:
-        if route.who == SIGNED_IN and route.method == "GET":
-            response = visitor.get(route.path)
+        if route.who in (SIGNED_IN, CASEWORKERS) and route.method == "GET":
+            response = visitor.get(sample_path(route.path))
             assert response.status_code == 303, route.path
             assert response.headers["location"] == "/sign-in", route.path
 
@@ -91,13 +91,27 @@ EXPECTED = {
     ("GET", "/held"): (303, 200),
     ("POST", "/held/{inbound_id}"): (303, 400),
     ("GET", "/healthz"): (200, 200),
+    # Caseworkers only: a professional is refused (tests/test_portal_cases.py has a caseworker).
+    ("GET", "/cases/{reference}"): (303, 403),
+    ("GET", "/cases/{reference}/files/{attachment_id}"): (303, 403),
+    ("POST", "/cases/{reference}/stage"): (303, 403),
+    ("POST", "/cases/{reference}/exception"): (303, 403),
+    ("POST", "/cases/{reference}/advice"): (303, 403),
+    ("POST", "/cases/{reference}/advice/{advice_reference}/remind"): (303, 403),
+    ("GET", "/compliance"): (303, 403),
+    ("GET", "/compliance.csv"): (303, 403),
 }
+
+
+def sample_path(path: str) -> str:
+    """A route's path with a value in each parameter: a link's secret, else a number."""
+    return re.sub(r"\{\w+\}", "1", path.replace("{secret}", "A" * 43))
 
 
 def statuses(visitor, services) -> dict:
     got = {}
     for route in ROUTES:
-        path = route.path.replace("{secret}", "A" * 43).replace("{inbound_id}", "1")
+        path = sample_path(route.path)
         if route.method == "GET":
             got[(route.method, route.path)] = visitor.get(path).status_code
         else:
@@ -139,7 +153,7 @@ def test_a_signed_in_professional_sees_who_they_are_signed_in_as(visitor, servic
 def test_every_form_is_refused_without_its_csrf_token(visitor, services) -> None:
     active_account(services, ANNE)
     sign_in(visitor, services, ANNE)
-    posts = [r.path.replace("{secret}", "not-a-link") for r in ROUTES if r.method == "POST"]
+    posts = [sample_path(r.path) for r in ROUTES if r.method == "POST"]
     assert "/sign-out" in posts and "/register" in posts
     for path in posts:
         refused = visitor.post(path, {"email": ANNE}, token=False)
