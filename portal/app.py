@@ -19,9 +19,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import account_pages, health, register_page, sign_in_pages
+from portal import account_pages, health, professional, register_page, sign_in_pages
 from portal.forms import CsrfRefused
-from portal.guards import AddSecurityHeaders, LimitBodySize
+from portal.guards import MAX_BODY_BYTES, AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
 from portal.pages import render
 from portal.sessions import IDLE_MINUTES, cookie_name, session_key
@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/register", register_page.show_register),
     Route("POST", "/register", register_page.take_register),
     Route("GET", "/healthz", health.report_health),
+    *(Route(method, path, endpoint, SIGNED_IN) for method, path, endpoint in professional.ROUTES),
 )
 
 
@@ -88,7 +89,10 @@ def create_app(services: Services) -> FastAPI:
     )
     # Outermost: an oversized body is refused before anything reads it; every answer, refusals
     # included, carries the security headers.
-    app.add_middleware(LimitBodySize)
+    app.add_middleware(
+        LimitBodySize,
+        larger=(professional.UPLOAD_PATH, services.settings.max_message_bytes + MAX_BODY_BYTES),
+    )
     app.add_middleware(AddSecurityHeaders)
     return app
 

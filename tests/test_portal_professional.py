@@ -1,0 +1,402 @@
+"""A professional's own pages over HTTP against a real uvicorn server, on both databases: who may
+use each (anonymous, another professional, the requester, the advice giver, a caseworker), the
+children list and progress page, forms fetched again, the two-step change, and an upload that
+goes through the same pipeline as email (same checks, same reply)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyotp
+import pypdf
+import pytest
+from fill_engines import fill_with_pypdf
+from mail_factory import form_reply, supporting_file
+from sqlalchemy import select
+from web_client import PASSWORD, Visitor, active_account, emails, problems_on, served, sign_in
+
+from documents import check_pdf, get_form, pdf_values
+from documents.forms.request_example import REQUEST_EXAMPLE
+from intake.cases.advice_requests import request_advice
+from intake.pipeline.process import process_all
+from intake.receive.capture import capture_message
+from intake.replies import personal_request_form
+from portal.professional import ROUTES
+from store import (
+    AuditEntry,
+    Case,
+    Child,
+    InboundMessage,
+    InboundStatus,
+    Professional,
+    Submission,
+    Transport,
+)
+
+REQUESTER = "anne.senco@glanwy.sch.uk"
+ADVISER = "ben.ep@eps.example.org"
+OTHER = "carys.senco@ysgol.example.org"
+CASEWORKER = "dewi.worker@council.example.gov.uk"
+REQUEST = get_form("request")
+ANSWERS = dict(REQUEST_EXAMPLE)
+# The documents the form lists: they come with it, by email or by upload.
+LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
+# Another professional's child (valid identifiers of their own, so not matched to ours).
+OTHER_CHILD = {
+    "child_forename": "Aneira",
+    "child_surname": "Baptiste-Olsen",
+    "child_known_as": "",
+    "date_of_birth": "2017-09-02",
+    "upn": "Y856234517045",
+    "nhs_number": "4857773406",
+}
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@dataclass
+class World:
+    site: str
+    services: object
+    reference: str  # the requester's case, with advice asked of the adviser
+    advice: str
+    other_reference: str  # another professional's case
+
+
+def deliver_request(services, professional: Professional, answers: dict, message_id: str) -> int:
+    """A request form emailed by `professional`, through capture and the whole pipeline."""
+    _, personal = personal_request_form(services, professional)
+    pdf = fill_with_pypdf(personal.data, pdf_values(REQUEST, answers))
+    raw = form_reply(pdf, sender=professional.email, message_id=message_id, files=LISTED)
+    inbound_id = capture_message(services, raw, Transport.FILE).inbound_id
+    process_all(services)
+    return inbound_id
+
+
+def case_of(services, inbound_id: int) -> str:
+    with services.db.session() as session:
+        message = session.get(InboundMessage, inbound_id)
+        assert message.status == InboundStatus.ACCEPTED, message.reasons
+        return session.get(Case, message.case_id).reference
+
+
+@pytest.fixture
+def world(services) -> Iterator[World]:
+    requester = active_account(services, REQUESTER)
+    adviser = active_account(services, ADVISER)
+    other = active_account(services, OTHER)
+    caseworker = active_account(services, CASEWORKER)
+    with services.db.session() as session:
+        session.get(Professional, caseworker.id).is_caseworker = True
+    reference = case_of(services, deliver_request(services, requester, ANSWERS, "<a1@glanwy>"))
+    theirs = {**ANSWERS, **OTHER_CHILD}
+    other_reference = case_of(services, deliver_request(services, other, theirs, "<c1@ysgol>"))
+    with services.db.session() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        asked = request_advice(
+            services,
+            session,
+            case,
+            session.get(Professional, adviser.id),
+            "psychological",
+            today=services.today(),
+        )
+        advice = asked.reference
+    with served(services) as site:
+        yield World(site, services, reference, advice, other_reference)
+
+
+@pytest.fixture
+def visitors(world) -> Iterator[dict[str, Visitor]]:
+    people = {}
+    for who, email in [
+        ("anonymous", None),
+        ("other", OTHER),
+        ("requester", REQUESTER),
+        ("adviser", ADVISER),
+        ("caseworker", CASEWORKER),
+    ]:
+        people[who] = Visitor(world.site)
+        if email:
+            sign_in(people[who], world.services, email)
+        else:
+            people[who].get("/sign-in")  # for a CSRF token
+    yield people
+    for person in people.values():
+        person.close()
+
+
+def path_of(world: World, path: str) -> str:
+    return path.replace("{reference}", world.reference).replace("{advice}", world.advice)
+
+
+# Every route of these pages, asked with an empty form where it takes one:
+# (anonymous, another professional, the requester, the advice giver, a caseworker) -> status.
+# Another professional and a caseworker are told a case is not found, whether or not it exists.
+EXPECTED = {
+    ("GET", "/account"): (303, 200, 200, 200, 200),
+    ("GET", "/account/two-step"): (303, 200, 200, 200, 200),
+    ("POST", "/account/two-step"): (303, 400, 400, 400, 400),
+    ("GET", "/children"): (303, 200, 200, 200, 200),
+    ("GET", "/children/{reference}"): (303, 404, 200, 200, 404),
+    ("GET", "/children/{reference}/request-form"): (303, 404, 200, 404, 404),
+    ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404, 404, 200, 404),
+    ("POST", "/children/{reference}/upload"): (303, 404, 400, 400, 404),
+}
+WHO = ("anonymous", "other", "requester", "adviser", "caseworker")
+
+
+def test_every_route_answers_each_kind_of_visitor_as_it_should(world, visitors) -> None:
+    assert set(EXPECTED) == {(method, path) for method, path, _ in ROUTES}
+    got = {}
+    for method, path, _ in ROUTES:
+        statuses = []
+        for who in WHO:
+            visitor = visitors[who]
+            if method == "GET":
+                statuses.append(visitor.get(path_of(world, path)).status_code)
+            else:
+                visitor.get("/account" if who != "anonymous" else "/sign-in")
+                response = visitor.http.post(
+                    path_of(world, path), files={"csrf_token": (None, visitor.csrf())}
+                )
+                statuses.append(response.status_code)
+        got[(method, path)] = tuple(statuses)
+    assert got == EXPECTED
+    anonymous = visitors["anonymous"].get(path_of(world, "/children/{reference}"))
+    assert anonymous.headers["location"] == "/sign-in"
+
+
+def test_a_case_not_shared_is_not_found_like_one_that_does_not_exist(world, visitors) -> None:
+    requester = visitors["requester"]
+    theirs = requester.get(f"/children/{world.other_reference}")
+    missing = requester.get("/children/EHC-2099-999999")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.text == missing.text
+    assert "Aneira" not in theirs.text
+
+
+def test_the_children_list_shows_only_the_professionals_own_children(world, visitors) -> None:
+    page = visitors["requester"].get("/children").text
+    assert "Gruffydd Nowak-Pryce" in page and world.reference in page
+    assert "14 May 2016" in page and "You asked for the assessment" in page
+    assert "Aneira" not in page and world.other_reference not in page
+
+    advised = visitors["adviser"].get("/children").text
+    assert "Gruffydd Nowak-Pryce" in advised
+    assert "Advice asked of you: Psychological 6(1)(d)" in advised
+    assert "You asked for the assessment" not in advised
+
+    other = visitors["other"].get("/children").text
+    assert "Aneira Baptiste-Olsen" in other and "Gruffydd" not in other
+    assert "You have no children here yet" in visitors["caseworker"].get("/children").text
+
+
+def test_withdrawn_advice_takes_the_adviser_off_the_case(world, visitors) -> None:
+    from intake.cases.advice_requests import find_advice_request, withdraw
+
+    with world.services.db.session() as session:
+        withdraw(session, find_advice_request(session, world.advice), actor=CASEWORKER)
+    adviser = visitors["adviser"]
+    assert "Gruffydd" not in adviser.get("/children").text
+    assert adviser.get(f"/children/{world.reference}").status_code == 404
+
+
+def test_the_progress_page_shows_timeline_submissions_advice_and_emails(world, visitors) -> None:
+    page = visitors["requester"].get(f"/children/{world.reference}").text
+    assert '<h1 class="heading-l">Gruffydd Nowak-Pryce</h1>' in page
+    assert "What is happening now" in page and "Request received" in page
+    assert "Request for an assessment</td>" in page  # the submission, version 1
+    assert f"Received: {world.reference}" in page  # the confirmation we emailed
+    assert f'href="/children/{world.reference}/request-form"' in page
+    assert "advice-form" not in page  # the advice asked is the adviser's, not hers
+
+    advised = visitors["adviser"].get(f"/children/{world.reference}").text
+    assert world.advice in advised and "Psychological 6(1)(d)" in advised
+    assert f"/children/{world.reference}/advice-form/{world.advice}" in advised
+    assert "request-form" not in advised
+    assert "We have not received a form from you for this child yet" in advised
+
+
+def read_form(services, pdf: bytes):
+    return check_pdf(pdf, key=services.key, today=services.today(), sandbox=services.sandbox)
+
+
+def test_forms_fetched_again_carry_their_tokens_and_answers(world, visitors) -> None:
+    response = visitors["requester"].get(f"/children/{world.reference}/request-form")
+    assert response.headers["content-type"] == "application/pdf"
+    assert (
+        f'filename="{world.reference}-request-form.pdf"' in response.headers["content-disposition"]
+    )
+    read = read_form(world.services, response.content)
+    with world.services.db.session() as session:
+        token = session.scalar(select(Case.request_token).where(Case.reference == world.reference))
+    assert read.token_text == token and read.ok
+    assert read.validation.answers["child_forename"] == "Gruffydd"
+
+    advice = visitors["adviser"].get(f"/children/{world.reference}/advice-form/{world.advice}")
+    read = read_form(world.services, advice.content)
+    assert read.form.kind == "advice" and read.token.valid
+    assert read.validation.answers["child_surname"] == "Nowak-Pryce"
+    with world.services.db.session() as session:
+        downloads = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "form-downloaded")
+        ).all()
+        assert [(d.actor, d.detail["form"]) for d in downloads] == [
+            (REQUESTER, "request"),
+            (ADVISER, "advice"),
+        ]
+
+
+def with_documents(pdf: bytes, name: str = "mine.pdf") -> list[tuple[str, tuple]]:
+    """The upload form's files: the completed form and the documents it lists."""
+    listed = [("documents", (name, data, kind)) for name, kind, data in LISTED]
+    return [("form_pdf", (name, pdf, "application/pdf")), *listed]
+
+
+def upload(visitor: Visitor, reference: str, files: list[tuple[str, tuple]]):
+    visitor.get(f"/children/{reference}")
+    response = visitor.http.post(
+        f"/children/{reference}/upload", data={"csrf_token": visitor.csrf()}, files=files
+    )
+    visitor.page = response.text
+    return response
+
+
+def filled_again(visitor: Visitor, reference: str, **changes) -> bytes:
+    form = visitor.get(f"/children/{reference}/request-form").content
+    return fill_with_pypdf(form, pdf_values(REQUEST, {**ANSWERS, **changes}))
+
+
+def test_an_upload_goes_through_the_pipeline_and_shows_each_problem_by_step(
+    world, visitors
+) -> None:
+    requester = visitors["requester"]
+    wrong = filled_again(requester, world.reference, date_of_birth="2030-01-01", postcode="")
+    response = upload(requester, world.reference, with_documents(wrong))
+    assert response.status_code == 200
+    page = response.text
+    assert "Your form was not recorded" in page
+    with world.services.db.session() as session:
+        message = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
+        assert message.transport == Transport.WEB
+        assert message.status == InboundStatus.REJECTED
+        assert message.from_address == REQUESTER
+        steps = {r["step"] for r in message.reasons}
+        assert 2 in steps and None not in steps
+        assert {"date-in-future", "required"} <= {r["code"] for r in message.reasons}
+    for step in steps:  # each problem under the step it concerns
+        assert re.search(rf"Step {step}</h2>\s*<ul", page), page
+    # The same reply as by email: the problems and the form back, to the signed-in address.
+    assert emails(world.services, "problems")[-1]["To"] == REQUESTER
+
+    right = filled_again(requester, world.reference, child_known_as="Gruff N-P")
+    response = upload(requester, world.reference, with_documents(right))
+    assert "Form received" in response.text and world.reference in response.text
+    with world.services.db.session() as session:
+        versions = session.scalars(
+            select(Submission.version).join(Case).where(Case.reference == world.reference)
+        ).all()
+    assert versions == [1, 2]
+    assert emails(world.services, "confirmation")[-1]["To"] == REQUESTER
+    page = requester.get(f"/children/{world.reference}").text
+    assert page.count("Request for an assessment</td>") == 2
+
+
+def test_an_upload_with_no_file_is_sent_back_with_the_problem(world, visitors) -> None:
+    requester = visitors["requester"]
+    response = upload(requester, world.reference, [])
+    assert response.status_code == 400
+    assert problems_on(response.text) == ["#field-form-pdf Choose the completed PDF form to upload"]
+
+
+def uploads(session) -> list[InboundMessage]:
+    return session.scalars(select(InboundMessage).where(InboundMessage.transport == "web")).all()
+
+
+def test_an_upload_is_refused_without_its_csrf_token(world, visitors) -> None:
+    requester = visitors["requester"]
+    pdf = filled_again(requester, world.reference)
+    response = requester.http.post(
+        f"/children/{world.reference}/upload", files=[("form_pdf", ("mine.pdf", pdf))]
+    )
+    assert response.status_code == 403
+    with world.services.db.session() as session:
+        assert (
+            session.scalar(select(InboundMessage).where(InboundMessage.transport == "web")) is None
+        )
+
+
+def test_another_professional_cannot_upload_to_a_case_not_theirs(world, visitors) -> None:
+    other = visitors["other"]
+    other.get("/children")
+    response = other.http.post(
+        f"/children/{world.reference}/upload",
+        data={"csrf_token": other.csrf()},
+        files=[("form_pdf", ("x.pdf", b"%PDF-1.4\n%%EOF\n"))],
+    )
+    assert response.status_code == 404
+    with world.services.db.session() as session:
+        assert (
+            session.scalar(select(InboundMessage).where(InboundMessage.transport == "web")) is None
+        )
+
+
+def test_names_that_arrive_by_email_are_shown_escaped(world, visitors) -> None:
+    with world.services.db.session() as session:
+        child = session.scalar(
+            select(Child)
+            .join(Case, Case.child_id == Child.id)
+            .where(Case.reference == world.reference)
+        )
+        child.forename = HOSTILE
+    requester = visitors["requester"]
+    for path in ("/children", f"/children/{world.reference}"):
+        page = requester.get(path).text
+        assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page, path
+    response = upload(
+        requester, world.reference, [("form_pdf", (f"{HOSTILE}.pdf", b"not a pdf at all"))]
+    )
+    assert "Your form was not recorded" in response.text
+    assert HOSTILE not in response.text
+
+
+def test_changing_to_an_authenticator_app_needs_the_password_and_a_code(world, visitors) -> None:
+    requester = visitors["requester"]
+    page = requester.get("/account/two-step").text
+    assert 'class="qr-code"' in page
+    secret = re.search(r"<code>([A-Z2-7 ]+)</code>", page).group(1).replace(" ", "")
+    code = pyotp.TOTP(secret).now()
+    wrong = requester.post(
+        "/account/two-step",
+        {"two_factor": "app", "app_code": code, "current_password": "not my password"},
+    )
+    assert wrong.status_code == 400
+    assert problems_on(wrong.text) == [
+        "#field-current-password Enter your current password: the one you gave is not right"
+    ]
+    done = requester.post(
+        "/account/two-step",
+        {"two_factor": "app", "app_code": code, "current_password": PASSWORD},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/account"
+    assert "your security codes come from your authenticator app" in requester.get("/account").text
+    with world.services.db.session() as session:
+        account = session.scalar(select(Professional).where(Professional.email == REQUESTER))
+        assert (account.two_factor, account.totp_secret) == ("app", secret)
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("two-step-%"))
+        ).all()
+    assert actions == ["two-step-change-refused", "two-step-changed"]
+
+
+def test_an_upload_larger_than_a_form_page_may_be_is_taken(world, visitors) -> None:
+    """The body ceiling of other forms (64 KB) would refuse any real PDF."""
+    requester = visitors["requester"]
+    pdf = filled_again(requester, world.reference)
+    padded = pdf + b"%" + b"x" * (200 * 1024) + b"\n"
+    assert len(pypdf.PdfReader(io.BytesIO(padded)).pages) >= 1
+    response = upload(requester, world.reference, with_documents(padded))
+    assert response.status_code == 200, response.text[:300]
