@@ -5,6 +5,7 @@ matches) happen on ingest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -73,10 +74,18 @@ def identify_form(fields: dict[str, Any]) -> FormDefinition | None:
 
 
 def check_pdf(
-    data: bytes, *, key: bytes, today: date, sandbox: PdfSandbox | None = None
+    data: bytes,
+    *,
+    key: bytes,
+    today: date,
+    sandbox: PdfSandbox | None = None,
+    passwords: Sequence[str] = (),
 ) -> FormCheck:
-    """Read, identify, verify the token of and validate one PDF; never raises on bad input."""
-    read: PdfRead = sandbox.read(data) if sandbox else read_pdf_fields(data)
+    """Read, identify, verify the token of and validate one PDF; never raises on bad input.
+    An encrypted PDF is opened with the first of `passwords` that fits."""
+    read: PdfRead = (
+        sandbox.read(data, passwords) if sandbox else read_pdf_fields(data, passwords=passwords)
+    )
     if read.outcome is not ReadOutcome.OK:
         return FormCheck(str(read.outcome), read.detail)
     form = identify_form(read.fields)

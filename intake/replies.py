@@ -26,6 +26,7 @@ from documents import (
     render_form,
 )
 from intake.cases.accounts import known_about
+from intake.child_documents import ChildDocument, carry, holds_child_data
 from intake.reasons import Reason, worded
 from intake.services import Services
 from notifier import Attachment, compose_email, enqueue
@@ -48,21 +49,18 @@ def plus_address(services: Services, token: str) -> str:
 
 
 def form_pdf(
-    form: FormDefinition, token: str, values: Mapping[str, Any] | None = None
+    form: FormDefinition,
+    token: str,
+    values: Mapping[str, Any] | None = None,
+    problems: Sequence[Rejection] = (),
 ) -> Attachment:
-    return Attachment(
-        f"{form.kind}-form.pdf", "application/pdf", render_form(form, values=values, token=token)
-    )
-
-
-def marked_form_pdf(
-    form: FormDefinition, token: str, values: Mapping[str, Any], problems: Sequence[Rejection]
-) -> Attachment:
-    """The sender's form sent back with their answers, its first page listing `problems` in the
-    words the email uses, and the fields at fault framed."""
+    """The form as a PDF attachment; a `ChildDocument` when its values hold a child's data.
+    Sent back with `problems`, its first page lists them in the words the email uses and the
+    fields at fault are framed."""
     marks = [FormProblem(p.step, p.field, describe(p, form)) for p in problems]
     pdf = render_form(form, values=values, token=token, problems=marks)
-    return Attachment(f"{form.kind}-form.pdf", "application/pdf", pdf)
+    kind = ChildDocument if holds_child_data(form, values) else Attachment
+    return kind(f"{form.kind}-form.pdf", "application/pdf", pdf)
 
 
 def personal_request_form(services: Services, professional: Professional) -> tuple[str, Attachment]:
@@ -105,16 +103,23 @@ def send_reply(
     case_id: int | None = None,
     auto_submitted: str = "auto-replied",
 ) -> None:
+    # A child's documents go only as `carry` allows; the template says where they are.
+    carried = carry(services, session, thread.address, attachments)
     email = compose_email(
         template,
-        {"service_name": services.settings.service_name, **context},
+        {
+            "service_name": services.settings.service_name,
+            "child_documents": carried.child_documents,
+            "portal_url": services.settings.base_url,
+            **context,
+        },
         sender=services.settings.address,
         to=thread.address,
         instance=services.instance,
         reply_to=plus_address(services, token) if token else None,
         in_reply_to=thread.message_id,
         references=thread.references,
-        attachments=attachments,
+        attachments=carried.attachments,
         auto_submitted=auto_submitted,
     )
     enqueue(session, email, kind=template, inbound_message_id=thread.inbound_id, case_id=case_id)

@@ -7,6 +7,7 @@ the environment: `load_settings(environ={...}, toml_path=None)`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
@@ -99,6 +100,20 @@ def _one_of(*choices: str) -> Callable[[str], str]:
     return check
 
 
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    domains = []
+    for item in value.replace(",", " ").split():
+        domain = item.strip().lower().rstrip(".")
+        if not _DOMAIN.match(domain) or "." not in domain.removeprefix("*."):
+            expected = "expected domains such as nhs.net or *.gov.uk, separated by commas"
+            raise ValueError(f"{item!r} is not a domain: {expected}")
+        domains.append(domain)
+    return tuple(dict.fromkeys(domains))
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 
@@ -128,6 +143,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("base_url", _url("http", "https"), "http://127.0.0.1:8000", "for links in email"),
     SettingSpec("secret_key", str, None, "signs form tokens; unset: generated under INTAKE_HOME"),
     SettingSpec("trusted_authserv", str, None, "authserv-id whose Authentication-Results we trust"),
+    SettingSpec(
+        "trusted_domains", _domains, "", "mail domains PDFs with a child's data may go to plain"
+    ),
     SettingSpec("max_message_bytes", _positive_int, str(25 * 1024 * 1024), "largest message taken"),
     SettingSpec(
         "max_attachment_bytes", _positive_int, str(10 * 1024 * 1024), "largest attached file taken"
@@ -159,6 +177,8 @@ class Settings:
     base_url: str
     secret_key: str | None
     trusted_authserv: str | None
+    # Lower case; "*.gov.uk" stands for any subdomain of gov.uk.
+    trusted_domains: tuple[str, ...]
     max_message_bytes: int
     max_attachment_bytes: int
     service_name: str

@@ -21,6 +21,7 @@ from store.mail_models import (
 from store.models import (
     AdviceRequest,
     AuditEntry,
+    AuditEntryImmutable,
     Case,
     Child,
     Professional,
@@ -49,6 +50,7 @@ __all__ = [
     "AdviceStatus",
     "Attachment",
     "AuditEntry",
+    "AuditEntryImmutable",
     "Base",
     "Case",
     "Child",

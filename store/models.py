@@ -232,7 +232,11 @@ def _refuse_timeline_bulk_update(state: Any) -> None:
 
 
 class AuditEntry(Base):
-    """Who did what to which record, for data protection and complaints."""
+    """Who did what to which record, for data protection and complaints.
+
+    Append-only: the ORM refuses to change or delete an entry, one by one or in bulk (see
+    `_refuse_audit_change`); a raw SQL statement is not stopped by the database.
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (Index(None, "subject_type", "subject_id"),)
@@ -244,6 +248,24 @@ class AuditEntry(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONData, default=dict)
+
+
+class AuditEntryImmutable(Exception):
+    """Something tried to change or remove an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_change(mapper: Mapper[Any], connection: Any, target: AuditEntry) -> None:
+    raise AuditEntryImmutable(f"audit entry {target.id} cannot be changed or removed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_bulk_change(state: Any) -> None:
+    # session.execute(update(...)) or delete(...) bypasses the mapper events: caught here too.
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        if state.bind_mapper.class_ is AuditEntry:
+            raise AuditEntryImmutable("audit entries cannot be changed or removed")
 
 
 class ReferenceCounter(Base):

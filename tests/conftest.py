@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-# The database fixtures (SQLite and PostgreSQL) live in their own plugin module.
-pytest_plugins = ["db_fixtures"]
+# The database fixtures (SQLite and PostgreSQL) live in their own plugin module; the check that no
+# email names a test child in another.
+pytest_plugins = ["db_fixtures", "child_data_guard", "pytester"]
 
 if TYPE_CHECKING:
     from documents.pdf.read.reader import PdfSandbox
@@ -48,6 +49,9 @@ def pdf_sandbox() -> Iterator[PdfSandbox]:
 
 
 INTAKE_ADDRESS = "intake@send.example.gov.uk"
+# The test professionals' mail domains, trusted with PDFs holding a child's data so that tests of
+# other things see them attached; tests of what may travel (test_child_documents.py) set their own.
+TRUSTED_DOMAINS = "*.sch.uk, *.gov.uk, *.example.org, *.example.net, *.example.uk"
 
 
 def free_port() -> int:
@@ -70,19 +74,26 @@ def service_settings(database, tmp_path):
             "INTAKE_SECRET_KEY": SECRET_KEY.decode(),
             "INTAKE_ADDRESS": INTAKE_ADDRESS,
             "INTAKE_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+            "INTAKE_TRUSTED_DOMAINS": TRUSTED_DOMAINS,
         },
         toml_path=None,
     )
 
 
 @pytest.fixture
-def services(service_settings, database, pdf_sandbox):
-    """The service's parts on a fresh database, sharing the session's PDF sandbox."""
+def services(service_settings, database, pdf_sandbox, request):
+    """The service's parts on a fresh database, sharing the session's PDF sandbox. The test fails
+    if any email it queued names a test child (`child_data_guard`)."""
+    from child_data_guard import fail_on_leaks, leaks_in_outbox
+
     from intake.services import open_services
 
     opened = open_services(service_settings, database=database, sandbox=pdf_sandbox)
-    yield opened
-    opened.close()
+    try:
+        yield opened
+        fail_on_leaks(leaks_in_outbox(opened), request)
+    finally:
+        opened.close()
 
 
 @pytest.fixture

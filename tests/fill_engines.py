@@ -128,9 +128,10 @@ def fill_with_pikepdf(pdf: bytes, values: FillValues) -> bytes:
     return out.getvalue()
 
 
-def fill_with_pdfium(pdf: bytes, values: FillValues) -> bytes:
-    """Fill as Chrome and Edge do, through PDFium's form-fill API: focus, type, click, save."""
-    document = pdfium.PdfDocument(pdf)
+def fill_with_pdfium(pdf: bytes, values: FillValues, password: str | None = None) -> bytes:
+    """Fill as Chrome and Edge do, through PDFium's form-fill API: focus, type, click, save.
+    An encrypted PDF is opened with `password` and saved encrypted as it was."""
+    document = pdfium.PdfDocument(pdf, password=password)
     try:
         document.init_forms()
         form = document.formenv

@@ -289,13 +289,18 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
 
 
 @pytest.fixture
-def relay_sink() -> Iterator[RelaySink]:
+def relay_sink(request: pytest.FixtureRequest) -> Iterator[RelaySink]:
+    """A relay sink for one test, which fails if any message it got names a test child."""
+    from child_data_guard import fail_on_leaks, leaks_in_messages
+
     sink = RelaySink()
     sink.start()
     try:
         yield sink
     finally:
         sink.stop()
+    received = [(", ".join(m.rcpt_tos), m.data) for m in [*sink.messages, *sink.refused]]
+    fail_on_leaks(leaks_in_messages(received), request)
 
 
 # --- helpers for tests that run the service against these servers ---------------------------------

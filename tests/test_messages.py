@@ -37,6 +37,7 @@ _CODE_ARGUMENT = {
 KNOWN_PLACEHOLDERS = {
     "outcome",
     "file",
+    "position",
     "detail",
     "reference",
     "label",
@@ -219,10 +220,10 @@ def test_the_scan_finds_reasons_screening_and_token_codes() -> None:
 )
 def test_every_unreadable_pdf_outcome_has_its_own_sentence(outcome: str) -> None:
     assert outcome in rejection_texts().by_unreadable_outcome
-    sentence = describe(
-        Rejection("pdf-unreadable", None, None, {"file": "a.pdf", "outcome": outcome})
-    )
-    assert "a.pdf" in sentence
+    params = {"file": "EP-advice-Gruffydd-Nowak-Pryce.pdf", "position": 2, "outcome": outcome}
+    sentence = describe(Rejection("pdf-unreadable", None, None, params))
+    # By its place in the email: a file name is the sender's words and may name the child.
+    assert "Attachment 2 " in sentence and "Gruffydd" not in sentence
 
 
 def test_no_sentence_for_a_person_quotes_what_a_check_measured() -> None:

@@ -324,7 +324,9 @@ def test_a_listed_file_missing_is_named_on_its_row(services, senco):
     _, reply = the_reply(services, message.id)
     text = body_texts(reply)[0]
     assert "Step 6: Upload documents" in text
-    assert "no attachment called “ep-consultation-record.docx”" in text
+    # Named by its row, not by its file name, which may name the child.
+    assert "no attachment with the file name given in" in text
+    assert "ep-consultation-record.docx" not in text
     assert "row 2" in text
     assert count(services, Submission) == 0
 

@@ -43,6 +43,8 @@ from store import (
 
 S = StageCode
 DAY0 = date(2026, 1, 5)
+# Who looks at a case in these tests (each look is audited).
+VIEWER = "cw@council.example.gov.uk"
 REQUESTER = "jane.senco@school.example.org"
 
 # Every stage in order, each on its day after day 0: every statutory limit met on time.
@@ -386,7 +388,7 @@ def test_an_exception_is_an_annotation_that_feeds_only_the_excluding_figure(
     assert exception.detail["ground"] == "PERSONAL_CIRCUMSTANCES"
     assert exception.stage == S.DECISION_TO_ASSESS_DUE
 
-    document = case_document(services, reference, today=DAY0 + timedelta(days=60))
+    document = case_document(services, reference, today=DAY0 + timedelta(days=60), viewer=VIEWER)
     received, first = document["milestones"][:2]
     assert (received["label"], received["met_on"]) == ("Request received", "2026-01-05")
     assert (first["met_on"], first["state"]) == ("2026-02-26", "met")
@@ -438,7 +440,7 @@ def test_case_show_document_lists_clock_timeline_and_advice(services: Services) 
     add_advice_giver(services, reference, "ep@ep.example.org")
     for code, days in WALK[:3]:
         assert move(services, reference, code, days).done
-    document = case_document(services, reference, today=DAY0 + timedelta(days=30))
+    document = case_document(services, reference, today=DAY0 + timedelta(days=30), viewer=VIEWER)
     assert document["stage"] == "DECISION_TO_ASSESS_DUE"
     assert document["stage_name"] == "Decision whether to assess"
     assert document["allowed_moves"] == ["ASSESSMENT_AGREED", "REFUSED_TO_ASSESS", "WITHDRAWN"]
@@ -459,9 +461,9 @@ def test_case_show_document_lists_clock_timeline_and_advice(services: Services) 
         "2026-03-28",
         52,
     )
-    overdue = case_document(services, reference, today=DAY0 + timedelta(days=50))
+    overdue = case_document(services, reference, today=DAY0 + timedelta(days=50), viewer=VIEWER)
     assert (overdue["days_left"], overdue["days_overdue"]) == (None, 8)
-    assert case_document(services, "EHC-2026-999999") is None
+    assert case_document(services, "EHC-2026-999999", viewer=VIEWER) is None
 
 
 # --- the commands, as a caseworker runs them ----------------------------------------------------

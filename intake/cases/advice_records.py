@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from documents import FormDefinition, Rejection
 from intake.cases.advice_requests import advice_type_choice
-from intake.cases.request_records import keep_attachments, listed_files
+from intake.cases.request_records import audit_submission, keep_attachments, listed_files
 from intake.parse.message import Attachment as MailAttachment
 from intake.services import Services
 from store import AdviceRequest, AdviceStatus, InboundMessage, Submission, SubmissionKind
@@ -143,6 +143,7 @@ def record_advice(
     )
     session.add(submission)
     session.flush()
+    audit_submission(session, message, request.case, submission, advice_request=request.reference)
     keep_attachments(
         services,
         session,

@@ -184,14 +184,33 @@ def overdue_advice_rows(session, today: date) -> list[dict[str, Any]]:
     ]
 
 
-def case_document(services: Services, reference: str, today: date | None = None) -> dict | None:
+def case_document(
+    services: Services,
+    reference: str,
+    today: date | None = None,
+    *,
+    viewer: str,
+    via: str | None = None,
+) -> dict | None:
     """A case as `intake case show --json` prints it: its stage, the statutory clock (due dates,
-    days left or overdue, on-time flags), exceptions, timeline, submissions and advice requests."""
+    days left or overdue, on-time flags), exceptions, timeline, submissions and advice requests.
+
+    It holds the child's data, so each call is audited as a view by `viewer` (an address, or
+    who ran a command), through `via` (the command or page)."""
     today = today or services.today()
     with services.db.session() as session:
         case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
         if case is None:
             return None
+        session.add(
+            AuditEntry(
+                actor=viewer,
+                action="case-viewed",
+                subject_type="case",
+                subject_id=case.reference,
+                detail={"via": via} if via else {},
+            )
+        )
         events = list(
             session.scalars(
                 select(TimelineEvent)

@@ -34,6 +34,7 @@ from intake.services import Services
 from store import (
     CASE_PREFIX,
     Attachment,
+    AuditEntry,
     Case,
     Child,
     InboundMessage,
@@ -166,6 +167,7 @@ def record_request(
                 "inbound_message_id": message.id,
             },
         )
+    audit_submission(session, message, case, submission, opened=new_case)
     keep_attachments(
         services, session, message, submission, attachments, listed_files(form, answers), pdf
     )
@@ -194,6 +196,39 @@ def open_case_of(session: Session, child: Child) -> Case | None:
         .order_by(Case.id)
         .limit(1)
     )
+
+
+def audit_submission(
+    session: Session,
+    message: InboundMessage,
+    case: Case,
+    submission: Submission,
+    *,
+    opened: bool = False,
+    **detail: Any,
+) -> None:
+    """The audit log's lines for a recorded submission (and the case it opened), by its sender."""
+    actor = message.from_address or "unknown"
+    facts = {
+        "kind": str(submission.kind),
+        "version": submission.version,
+        "submission_id": submission.id,
+        "inbound_message_id": message.id,
+        **detail,
+    }
+    lines = [("submission-recorded", facts)]
+    if opened:
+        lines.insert(0, ("case-opened", {"stage": str(case.stage), "on": case.day0.isoformat()}))
+    for action, about in lines:
+        session.add(
+            AuditEntry(
+                actor=actor,
+                action=action,
+                subject_type="case",
+                subject_id=case.reference,
+                detail=about,
+            )
+        )
 
 
 def keep_attachments(

@@ -8,6 +8,7 @@ subparsers to `add_case_commands`. A refused move or an unknown case exits 1 wit
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 from collections.abc import Callable
 from typing import Any
@@ -65,7 +66,9 @@ def _find_case(session, reference: str) -> Case:
 
 def run_case_show(args: argparse.Namespace) -> int:
     with opened(args.settings) as services:
-        document = case_document(services, args.reference)
+        # No one signs in to the command: the computer account that ran it is the viewer.
+        viewer = f"cli:{getpass.getuser()}"
+        document = case_document(services, args.reference, viewer=viewer, via="intake case show")
     if document is None:
         raise CommandFailed(f"no case {args.reference}")
     if args.json:

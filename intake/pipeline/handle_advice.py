@@ -12,11 +12,11 @@ from documents import render_receipt
 from intake.cases.advice_records import advice_counts, record_advice, record_problems
 from intake.cases.request_records import attachment_problems, find_duplicate
 from intake.cases.stages import record_event
+from intake.child_documents import ChildDocument
 from intake.pipeline.context import Context
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
 from intake.reasons import Reason
-from notifier import Attachment
 from store import AdviceRequest, InboundStatus, TimelineKind
 
 
@@ -87,7 +87,7 @@ def on_advice(ctx: Context, found: Match) -> None:
             "received": received,
             "expected": expected,
         },
-        attachments=[Attachment(f"receipt-{request.reference}.pdf", "application/pdf", receipt)],
+        attachments=[ChildDocument(f"receipt-{request.reference}.pdf", "application/pdf", receipt)],
         token=check.token_text,
         case_id=request.case_id,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from documents import FormCheck, render_receipt
 from intake.cases.request_records import attachment_problems, find_duplicate, record_request
 from intake.cases.timeline import timeline_rows
+from intake.child_documents import ChildDocument
 from intake.pipeline.context import Context
 from intake.pipeline.handle_advice import on_advice
 from intake.pipeline.handle_reply import send_registration_form
@@ -15,7 +16,6 @@ from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
 from intake.reasons import Reason, reason
 from intake.replies import personal_request_form, send_request_form
-from notifier import Attachment
 from store import InboundStatus, Professional
 
 
@@ -109,7 +109,7 @@ def on_request(ctx: Context, found: Match) -> None:
             "form_name": "request",
             "timeline": timeline_rows(case.day0),
         },
-        attachments=[Attachment(f"receipt-{case.reference}.pdf", "application/pdf", receipt)],
+        attachments=[ChildDocument(f"receipt-{case.reference}.pdf", "application/pdf", receipt)],
         token=check.token_text,
         case_id=case.id,
     )

@@ -53,7 +53,14 @@ def on_no_form(ctx: Context, found: Match) -> None:
         add_documents(ctx, case)
         return
     reasons = [
-        reason("pdf-unreadable", file=pdf.filename, outcome=check.outcome, detail=check.detail)
+        reason(
+            "pdf-unreadable",
+            file=pdf.filename,
+            # The sentence names the attachment by its place: its file name may name the child.
+            position=ctx.parsed.attachments.index(pdf) + 1,
+            outcome=check.outcome,
+            detail=check.detail,
+        )
         for pdf, check in found.unreadable
     ]
     if not reasons:

@@ -9,7 +9,7 @@ from typing import Any
 
 from documents import FormDefinition, Rejection, describe
 from intake.pipeline.context import Context
-from intake.replies import marked_form_pdf
+from intake.replies import form_pdf
 
 
 def problems_reply(
@@ -27,6 +27,6 @@ def problems_reply(
     ctx.reply(
         "problems",
         {"count": len(problems), "steps": steps, "form_name": f"{form.kind} form"},
-        attachments=[marked_form_pdf(form, token or "", answers, problems)],
+        attachments=[form_pdf(form, token or "", answers, problems)],
         token=token,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import FormCheck, TokenCheck, check_pdf, verify_token
+from intake.accounts.document_passwords import sender_document_passwords
 from intake.cases.accounts import find_professional
 from intake.cases.progress import status_request
 from intake.parse.message import Attachment, ParsedMessage
@@ -98,14 +99,22 @@ def routing_input(
     services: Services, session: Session, parsed: ParsedMessage, envelope_to: Sequence[str]
 ) -> RoutingInput:
     """Everything the matchers look at, with every attached PDF read once."""
+    sender = find_professional(session, parsed.from_address)
+    # The token is inside an encrypted form, so only the sending account's password is tried.
+    passwords = sender_document_passwords(services, sender)
     checks = [
         (
             pdf,
-            check_pdf(pdf.data, key=services.key, today=services.today(), sandbox=services.sandbox),
+            check_pdf(
+                pdf.data,
+                key=services.key,
+                today=services.today(),
+                sandbox=services.sandbox,
+                passwords=passwords,
+            ),
         )
         for pdf in parsed.pdfs
     ]
-    sender = find_professional(session, parsed.from_address)
     return RoutingInput(services, session, parsed, envelope_to, sender, checks)
 
 

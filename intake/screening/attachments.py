@@ -54,12 +54,13 @@ def oversize_files(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> 
             f"{attachment.filename}: {attachment.size} bytes, limit {limit}",
             {
                 "file": attachment.filename,
+                "position": position,
                 "limit": size_in_words(limit),
                 "size_bytes": attachment.size,
                 "limit_bytes": limit,
             },
         )
-        for attachment in parsed.attachments
+        for position, attachment in enumerate(parsed.attachments, 1)
         if attachment.size > limit
     ]
 
@@ -84,8 +85,8 @@ def refused_content(parsed: ParsedMessage, raw_size: int, limits: FileLimits) ->
     """Programs, scripts and macro documents by their bytes, whatever they are called; a file
     already refused by its name is left to that check, so the sender hears it once."""
     return [
-        _content_finding(attachment)
-        for attachment in parsed.attachments
+        _content_finding(attachment, position)
+        for position, attachment in enumerate(parsed.attachments, 1)
         if attachment.content.sniffed.refused and not refused_by_name(attachment)
     ]
 
@@ -93,19 +94,24 @@ def refused_content(parsed: ParsedMessage, raw_size: int, limits: FileLimits) ->
 def mismatched_content(parsed: ParsedMessage, raw_size: int, limits: FileLimits) -> list[Finding]:
     """Files whose bytes are another kind than their name (or type) says: flagged, kept."""
     return [
-        _content_finding(attachment)
-        for attachment in parsed.attachments
+        _content_finding(attachment, position)
+        for position, attachment in enumerate(parsed.attachments, 1)
         if attachment.content.sniffed.mismatch and not attachment.content.sniffed.refused
     ]
 
 
-def _content_finding(attachment: Attachment) -> Finding:
+def _content_finding(attachment: Attachment, position: int) -> Finding:
     sniffed = attachment.content.sniffed
     expected = "/".join(sniffed.expected) or "nothing in particular"
     return Finding(
         f"{attachment.filename}: {sniffed.kind} by content (first bytes {sniffed.magic}),"
         f" name and type expect {expected}",
-        {"file": attachment.filename, "found": sniffed.kind, "magic": sniffed.magic},
+        {
+            "file": attachment.filename,
+            "position": position,
+            "found": sniffed.kind,
+            "magic": sniffed.magic,
+        },
     )
 
 

@@ -11,6 +11,7 @@ import atexit
 import json
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -99,15 +100,18 @@ class PdfSandbox:
         self._worker = WorkerProcess(self.limits.memory_bytes, self.limits.decoded_bytes)
         self._lock = threading.Lock()
 
-    def read(self, data: bytes) -> PdfRead:
-        """The fields of the PDF `data`, or why they cannot be read; never raises on bad input."""
+    def read(self, data: bytes, passwords: Sequence[str] = ()) -> PdfRead:
+        """The fields of the PDF `data`, or why they cannot be read; never raises on bad input.
+        An encrypted PDF is opened with the first of `passwords` that fits, inside the worker."""
         refusal = screen(data, self.limits)
         if refusal is not None:
             return refusal
         with self._lock:
             if self._worker.jobs_done >= JOBS_PER_WORKER:
                 self._worker.stop()
-            reply = self._worker.run(data, self.limits.cpu_seconds, self.limits.wall_seconds)
+            reply = self._worker.run(
+                data, self.limits.cpu_seconds, self.limits.wall_seconds, passwords
+            )
             if isinstance(reply, JobFailure):
                 return self._explain(reply)
             read = parse_reply(reply)
@@ -193,14 +197,16 @@ _default_sandboxes: dict[ReadLimits, PdfSandbox] = {}
 _default_sandboxes_lock = threading.Lock()
 
 
-def read_pdf_fields(data: bytes, limits: ReadLimits | None = None) -> PdfRead:
+def read_pdf_fields(
+    data: bytes, limits: ReadLimits | None = None, passwords: Sequence[str] = ()
+) -> PdfRead:
     """Read a PDF in the shared sandbox for `limits` (one per distinct set of limits)."""
     limits = limits or ReadLimits()
     with _default_sandboxes_lock:
         sandbox = _default_sandboxes.get(limits)
         if sandbox is None:
             sandbox = _default_sandboxes[limits] = PdfSandbox(limits)
-    return sandbox.read(data)
+    return sandbox.read(data, passwords)
 
 
 @atexit.register

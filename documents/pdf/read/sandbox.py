@@ -1,19 +1,22 @@
 """One persistent worker process that runs jobs under memory, CPU and wall-clock limits.
 
 The protocol, on the worker's stdin and stdout: the worker writes one byte when it is ready; then
-each job is `!QI` (data length, CPU budget in milliseconds) and the data, and each answer is `!Q`
+each job is `!QII` (data length, CPU budget in milliseconds, length of the passwords) then the
+data and the passwords to try on an encrypted PDF (a JSON list), and each answer is `!Q`
 (length) and that many bytes of JSON. Everything the worker sends is untrusted: the caller parses
 it as JSON and checks it; nothing from the worker is ever unpickled.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -68,9 +71,14 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process and self._process.poll() is None else None
 
-    def run(self, data: bytes, cpu_seconds: float, wall_seconds: float) -> bytes | JobFailure:
+    def run(
+        self, data: bytes, cpu_seconds: float, wall_seconds: float, passwords: Sequence[str] = ()
+    ) -> bytes | JobFailure:
         """The worker's raw reply to one job, or why there is none."""
-        header = sandbox_worker.JOB_HEADER.pack(len(data), max(1, int(cpu_seconds * 1000)))
+        keys = json.dumps(list(passwords)).encode("utf-8")
+        header = sandbox_worker.JOB_HEADER.pack(
+            len(data), max(1, int(cpu_seconds * 1000)), len(keys)
+        )
         deadline = time.monotonic() + wall_seconds
         outcome: bytes | JobFailure | None = None
         # A worker that died between jobs (killed from outside) is no fault of this job: once.
@@ -78,7 +86,7 @@ class WorkerProcess:
             if self._process is None or self._process.poll() is not None:
                 self.stop()
                 self._start()
-            outcome = self._exchange(header, data, deadline)
+            outcome = self._exchange(header, [data, keys], deadline)
             if outcome is not None:
                 break
             self.stop()
@@ -129,14 +137,16 @@ class WorkerProcess:
             self.stop()
             raise WorkerStartError(f"the PDF worker did not start: {' '.join(command)}")
 
-    def _exchange(self, header: bytes, data: bytes, deadline: float) -> bytes | JobFailure | None:
+    def _exchange(
+        self, header: bytes, data: list[bytes], deadline: float
+    ) -> bytes | JobFailure | None:
         """The reply, why there is none, or None when the worker was gone before the job."""
         try:
             self._write_all([header], deadline)
         except (BrokenPipeError, ConnectionResetError):
             return None
         try:
-            self._write_all([data], deadline)
+            self._write_all(data, deadline)
             length_bytes = self._read_exactly(sandbox_worker.REPLY_HEADER.size, deadline)
             if isinstance(length_bytes, bytes):
                 (length,) = sandbox_worker.REPLY_HEADER.unpack(length_bytes)

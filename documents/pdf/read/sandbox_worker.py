@@ -27,7 +27,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 # The worker's exit status when a MemoryError escapes even the job's own handler.
 EXIT_OUT_OF_MEMORY = 3
 READY = b"R"
-JOB_HEADER = struct.Struct("!QI")  # data length, CPU budget in milliseconds
+JOB_HEADER = struct.Struct("!QII")  # data length, CPU budget in milliseconds, passwords length
 REPLY_HEADER = struct.Struct("!Q")
 
 # Real forms nest fields a few levels deep; hostile arrays nested 100k deep must end as a
@@ -126,11 +126,12 @@ def main() -> None:
             header = jobs.read(JOB_HEADER.size)
             if len(header) < JOB_HEADER.size:
                 return
-            length, cpu_millis = JOB_HEADER.unpack(header)
+            length, cpu_millis, passwords_length = JOB_HEADER.unpack(header)
             data = jobs.read(length)
+            passwords = json.loads(jobs.read(passwords_length)) if passwords_length else []
             limit_cpu(cpu_millis / 1000)
             budget.start_job()
-            result = read_job(data, budget)
+            result = read_job(data, budget, passwords)
             del data
             payload = encode_answer(result)
             del result
@@ -159,13 +160,15 @@ def encode_answer(answer: dict[str, Any]) -> bytes:
         return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
-def read_job(data: bytes, budget: DecodeBudget) -> dict[str, Any]:
+def read_job(
+    data: bytes, budget: DecodeBudget, passwords: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The answer for one PDF: every exception pypdf raises becomes an outcome, never a crash.
 
     Past the decoding cap the answer is too-much-data whatever pypdf made of our exception
     (it wraps or swallows some), because nothing read after it can be trusted to be whole.
     """
-    result = _read_or_explain(data)
+    result = _read_or_explain(data, passwords)
     if budget.exceeded:
         return budget.refusal()
     if answer_characters(result["fields"]) > budget.limit:
@@ -184,9 +187,9 @@ def answer_characters(fields: dict[str, Any]) -> int:
     )
 
 
-def _read_or_explain(data: bytes) -> dict[str, Any]:
+def _read_or_explain(data: bytes, passwords: list[str] | tuple[str, ...]) -> dict[str, Any]:
     try:
-        return read_fields(data)
+        return read_fields(data, passwords)
     except MemoryError:
         return answer("too-much-memory", "the PDF needs more memory to read than is allowed")
     except LimitReachedError as error:
@@ -208,11 +211,16 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def read_fields(data: bytes) -> dict[str, Any]:
+def read_fields(data: bytes, passwords: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         try:
-            unlocked = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+            # The empty password opens owner-password-only files; the others are the sender's
+            # document passwords, which open the forms we sent them encrypted.
+            unlocked = any(
+                reader.decrypt(password) != PasswordType.NOT_DECRYPTED
+                for password in ("", *passwords)
+            )
         except DependencyError:
             return answer("encrypted", "the PDF is encrypted in a way this service cannot open")
         if not unlocked:
