@@ -94,10 +94,13 @@ EXPECTED = {
     ("GET", "/account"): (303, 200),
     ("GET", "/account/two-step"): (303, 200),
     ("POST", "/account/two-step"): (303, 400),
+    ("GET", "/account/document-password"): (303, 200),
+    ("POST", "/account/document-password"): (303, 400),
     ("GET", "/children"): (303, 200),
     ("GET", "/children/{reference}"): (303, 404),
     ("GET", "/children/{reference}/request-form"): (303, 404),
     ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404),
+    ("GET", "/children/{reference}/receipt/{submission}"): (303, 404),
     ("POST", "/children/{reference}/upload"): (303, 404),
 }
 
@@ -106,7 +109,7 @@ def statuses(visitor, services) -> dict:
     got = {}
     for route in ROUTES:
         path = route.path.replace("{secret}", "A" * 43).replace("{reference}", "EHC-2026-000001")
-        path = path.replace("{advice}", "ADV-2026-000001")
+        path = path.replace("{advice}", "ADV-2026-000001").replace("{submission}", "1")
         if route.method == "GET":
             got[(route.method, route.path)] = visitor.get(path).status_code
         else:

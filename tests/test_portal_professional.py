@@ -62,6 +62,7 @@ class World:
     services: object
     reference: str  # the requester's case, with advice asked of the adviser
     advice: str
+    submission: int  # the requester's request on it
     other_reference: str  # another professional's case
 
 
@@ -104,8 +105,9 @@ def world(services) -> Iterator[World]:
             today=services.today(),
         )
         advice = asked.reference
+        submission = session.scalar(select(Submission.id).where(Submission.case_id == case.id))
     with served(services) as site:
-        yield World(site, services, reference, advice, other_reference)
+        yield World(site, services, reference, advice, submission, other_reference)
 
 
 @pytest.fixture
@@ -129,7 +131,8 @@ def visitors(world) -> Iterator[dict[str, Visitor]]:
 
 
 def path_of(world: World, path: str) -> str:
-    return path.replace("{reference}", world.reference).replace("{advice}", world.advice)
+    path = path.replace("{reference}", world.reference).replace("{advice}", world.advice)
+    return path.replace("{submission}", str(world.submission))
 
 
 # Every route of these pages, asked with an empty form where it takes one:
@@ -139,10 +142,13 @@ EXPECTED = {
     ("GET", "/account"): (303, 200, 200, 200, 200),
     ("GET", "/account/two-step"): (303, 200, 200, 200, 200),
     ("POST", "/account/two-step"): (303, 400, 400, 400, 400),
+    ("GET", "/account/document-password"): (303, 200, 200, 200, 200),
+    ("POST", "/account/document-password"): (303, 400, 400, 400, 400),
     ("GET", "/children"): (303, 200, 200, 200, 200),
     ("GET", "/children/{reference}"): (303, 404, 200, 200, 404),
     ("GET", "/children/{reference}/request-form"): (303, 404, 200, 404, 404),
     ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404, 404, 200, 404),
+    ("GET", "/children/{reference}/receipt/{submission}"): (303, 404, 200, 404, 404),
     ("POST", "/children/{reference}/upload"): (303, 404, 400, 400, 404),
 }
 WHO = ("anonymous", "other", "requester", "adviser", "caseworker")
@@ -400,3 +406,77 @@ def test_an_upload_larger_than_a_form_page_may_be_is_taken(world, visitors) -> N
     assert len(pypdf.PdfReader(io.BytesIO(padded)).pages) >= 1
     response = upload(requester, world.reference, with_documents(padded))
     assert response.status_code == 200, response.text[:300]
+
+
+def test_a_receipt_waits_on_the_page_for_its_own_sender_only(world, visitors) -> None:
+    path = f"/children/{world.reference}/receipt/{world.submission}"
+    receipt = visitors["requester"].get(path)
+    assert receipt.headers["content-type"] == "application/pdf"
+    text = pdf_text(receipt.content)
+    assert f"Reference {world.reference}" in text and "Gruffydd" in text
+    assert f'filename="receipt-{world.reference}.pdf"' in receipt.headers["content-disposition"]
+    # The adviser is on the case, but the request and its receipt are not theirs.
+    assert visitors["adviser"].get(path).status_code == 404
+    assert visitors["requester"].get(f"/children/{world.reference}/receipt/x1").status_code == 404
+    other = f"/children/{world.other_reference}/receipt/{world.submission}"
+    assert visitors["requester"].get(other).status_code == 404
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_each_view_of_a_progress_page_is_audited(world, visitors) -> None:
+    visitors["requester"].get(f"/children/{world.reference}")
+    visitors["adviser"].get(f"/children/{world.reference}")
+    visitors["other"].get(f"/children/{world.reference}")  # not found: nothing seen
+    with world.services.db.session() as session:
+        views = session.execute(
+            select(AuditEntry.actor, AuditEntry.subject_id).where(
+                AuditEntry.action == "case-viewed"
+            )
+        ).all()
+    assert sorted(views) == sorted([(REQUESTER, world.reference), (ADVISER, world.reference)])
+
+
+def test_a_document_password_is_kept_after_the_sign_in_password_is_given(world, visitors) -> None:
+    from intake.accounts.document_passwords import document_password
+
+    requester = visitors["requester"]
+    # The tests' trusted domains hold her address: forms come to her as they are anyway.
+    assert "Not needed: your email address is in a domain" in requester.get("/account").text
+    requester.get("/account/document-password")
+    chosen = "a different kettle entirely"
+    refused = requester.post(
+        "/account/document-password",
+        {
+            "document_password": PASSWORD,
+            "document_password_again": PASSWORD,
+            "current_password": "wrong",
+        },
+    )
+    assert refused.status_code == 400
+    assert problems_on(refused.text) == [
+        "#field-document-password Choose a document password that is not your sign-in password",
+        "#field-current-password Enter your current password: the one you gave is not right",
+    ]
+    saved = requester.post(
+        "/account/document-password",
+        {
+            "document_password": chosen,
+            "document_password_again": chosen,
+            "current_password": PASSWORD,
+        },
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/account"
+    assert "Your document password is saved" in requester.get("/account").text
+    with world.services.db.session() as session:
+        account = session.scalar(select(Professional).where(Professional.email == REQUESTER))
+        assert document_password(world.services, account) == chosen
+        assert chosen not in account.document_password  # kept encrypted
+        assert (
+            session.scalar(
+                select(AuditEntry.actor).where(AuditEntry.action == "document-password-set")
+            )
+            == REQUESTER
+        )

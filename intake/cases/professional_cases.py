@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
+from documents import get_form, render_receipt
 from intake.cases.advice_requests import advice_form, advice_type_choice
 from intake.cases.progress import ADVICE_NOT_COUNTED, case_progress, is_part_of_case
 from intake.cases.timeline import stage_name
+from intake.child_documents import ChildDocument
 from intake.replies import request_form_with_answers
 from intake.services import Services
 from notifier import Attachment
@@ -65,6 +67,7 @@ class AdviceAsked:
 
 @dataclass(frozen=True)
 class SubmissionRow:
+    id: int
     kind: str
     version: int
     advice_reference: str | None
@@ -101,11 +104,16 @@ def my_advice(professional: Professional):
 
 def children_of(session: Session, professional: Professional) -> list[ChildRow]:
     """The cases `professional` is part of, by child's surname and forename."""
-    advised = my_advice(professional).with_only_columns(AdviceRequest.case_id)
+    # A union, not an OR: each half is one index's lookup (cases by requester, advice requests
+    # by professional), where an OR across the two would read every case.
+    mine = union(
+        select(Case.id).where(Case.requested_by_id == professional.id),
+        my_advice(professional).with_only_columns(AdviceRequest.case_id),
+    )
     cases = session.execute(
         select(Case, Child)
         .join(Child, Child.id == Case.child_id)
-        .where(or_(Case.requested_by_id == professional.id, Case.id.in_(advised)))
+        .where(Case.id.in_(mine))
         .order_by(Child.surname, Child.forename, Case.reference)
     ).all()
     types: dict[int, list[str]] = {}
@@ -137,7 +145,17 @@ def my_case(session: Session, professional: Professional, reference: str) -> Cas
 def case_progress_for(
     session: Session, case: Case, professional: Professional, today: date
 ) -> CaseProgress:
-    """One case as `professional` may see it (they must be part of it: see `my_case`)."""
+    """One case as `professional` may see it (they must be part of it: see `my_case`). It holds
+    the child's details, so the view is audited, as `case_view.case_document` audits its own."""
+    session.add(
+        AuditEntry(
+            actor=professional.email,
+            action="case-viewed",
+            subject_type="case",
+            subject_id=case.reference,
+            detail={"via": "web progress page"},
+        )
+    )
     email = func.lower(professional.email)
     advice = [
         AdviceAsked(
@@ -177,7 +195,7 @@ def case_progress_for(
         requested=case.requested_by_id == professional.id,
         advice=advice,
         submissions=[
-            SubmissionRow(str(s.kind), s.version, advice_reference, s.created_at)
+            SubmissionRow(s.id, str(s.kind), s.version, advice_reference, s.created_at)
             for s, advice_reference in submitted
         ],
         emails=[EmailRow(e.subject, e.created_at, str(e.status)) for e in emails],
@@ -218,6 +236,36 @@ def my_advice_form(
     note_download(session, professional, case, "advice", advice=request.reference)
     _, attachment = advice_form(services, case, professional, request, today=today)
     return attachment
+
+
+def my_receipt(
+    session: Session, case: Case, professional: Professional, submission_id: int
+) -> Attachment | None:
+    """The receipt of one of the professional's own submissions on this case, as the
+    confirmation email carried it (or withheld it, when it could not travel by email)."""
+    found = session.execute(
+        select(Submission, InboundMessage.received_at, AdviceRequest.reference)
+        .join(InboundMessage, InboundMessage.id == Submission.inbound_message_id)
+        .outerjoin(AdviceRequest, AdviceRequest.id == Submission.advice_request_id)
+        .where(
+            Submission.id == submission_id,
+            Submission.case_id == case.id,
+            func.lower(InboundMessage.from_address) == func.lower(professional.email),
+        )
+    ).first()
+    if found is None:
+        return None
+    submission, received_at, advice_reference = found
+    # The reference the confirmation gave: the advice request's for advice, else the case's.
+    reference = advice_reference or case.reference
+    receipt = render_receipt(
+        get_form(str(submission.kind)),
+        submission.answers,
+        reference=reference,
+        received=received_at,
+    )
+    note_download(session, professional, case, "receipt", version=str(submission.version))
+    return ChildDocument(f"receipt-{reference}.pdf", "application/pdf", receipt)
 
 
 def note_download(

@@ -1,24 +1,33 @@
-"""My account: the signed-in person's details, and a change of their two-step method (codes by
-email, or an authenticator app enrolled again with a QR code, as on the activation page)."""
+"""My account: the signed-in person's details, a change of their two-step method (codes by
+email, or an authenticator app enrolled again with a QR code, as on the activation page), and
+their document password (what PDFs holding a child's details are encrypted with by email).
+Both changes ask for the sign-in password again."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from intake.accounts.audit import record_account_event
 from intake.accounts.codes import totp_matches, totp_uri
+from intake.accounts.document_passwords import set_document_password
+from intake.accounts.passwords import password_problem, verify_password
 from intake.accounts.two_step import change_two_step
+from intake.child_documents import in_trusted_domain
 from portal.account_pages import TWO_FACTOR_METHODS, enrolment_secret
-from portal.forms import CheckedForm
+from portal.forms import CheckedForm, SentForm
 from portal.identity import SignedIn, services_of
-from portal.pages import problem, render, worded
+from portal.pages import Problem, problem, render, worded
 from portal.qr import qr_svg
 from store import Professional
 
 
 def show_account(request: Request, professional: SignedIn) -> Response:
     notice = request.session.pop("account_notice", None)
-    return render(request, "account.html", professional=professional, notice=notice)
+    trusted = in_trusted_domain(professional.email, services_of(request).settings.trusted_domains)
+    return render(
+        request, "account.html", professional=professional, notice=notice, trusted_domain=trusted
+    )
 
 
 def app_secret(request: Request, professional: Professional) -> str:
@@ -76,3 +85,46 @@ def take_two_step(request: Request, professional: SignedIn, form: CheckedForm) -
             return RedirectResponse("/account", status_code=303)
         problems = worded(reasons)
     return two_step_page(request, professional, problems=problems, values={"two_factor": method})
+
+
+def show_document_password(request: Request, professional: SignedIn) -> Response:
+    return render(request, "account_document_password.html", professional=professional)
+
+
+def document_password_problems(form: SentForm, professional: Professional) -> list[Problem]:
+    """What is wrong with the new document password, in the activation page's words."""
+    password, again = form.text("document_password"), form.text("document_password_again")
+    if not password:
+        return [problem("document-password-missing", "document_password")]
+    why = password_problem(password)
+    if why is not None:
+        return [problem(f"document-{why}", "document_password")]
+    if password != again:
+        return [problem("document-passwords-differ", "document_password_again")]
+    if verify_password(professional.password_hash, password):
+        return [problem("document-password-same", "document_password")]
+    return []
+
+
+def take_document_password(request: Request, professional: SignedIn, form: CheckedForm) -> Response:
+    services = services_of(request)
+    problems = document_password_problems(form, professional)
+    current = form.text("current_password")
+    if not current:
+        problems.append(problem("password-missing", "current_password"))
+    elif not verify_password(professional.password_hash, current):
+        problems.append(problem("current-password-wrong", "current_password"))
+    if not problems:
+        with services.db.session() as session:
+            why = set_document_password(
+                services, professional, form.text("document_password"), session=session
+            )
+            if why is None:
+                record_account_event(session, "document-password-set", professional, via="web")
+        if why is None:
+            request.session["account_notice"] = "document-password"
+            return RedirectResponse("/account", status_code=303)
+        problems = [problem(f"document-{why}", "document_password")]
+    return render(
+        request, "account_document_password.html", professional=professional, problems=problems
+    )

@@ -15,6 +15,7 @@ from intake.cases.professional_cases import (
     children_of,
     my_advice_form,
     my_case,
+    my_receipt,
     my_request_form,
 )
 from intake.cases.timeline import shown_date
@@ -62,7 +63,8 @@ def show_child(request: Request, professional: SignedIn, reference: str) -> Resp
 
 
 def pdf_download(reference: str, name: str, attachment: Attachment) -> Response:
-    filename = f"{_UNSAFE_IN_FILE_NAME.sub('', reference)}-{name}.pdf"
+    filename = "-".join(_UNSAFE_IN_FILE_NAME.sub("", part) for part in (reference, name) if part)
+    filename += ".pdf"
     return Response(
         attachment.data,
         media_type="application/pdf",
@@ -94,3 +96,16 @@ def download_advice_form(
         if form is None:
             raise HTTPException(404)
         return pdf_download(f"{case.reference}-{advice}", "advice-form", form)
+
+
+def download_receipt(
+    request: Request, professional: SignedIn, reference: str, submission: str
+) -> Response:
+    services = services_of(request)
+    with services.db.session() as session:
+        case = my_case(session, professional, reference)
+        found = submission.isdigit() and case is not None
+        receipt = my_receipt(session, case, professional, int(submission)) if found else None
+        if receipt is None:
+            raise HTTPException(404)
+        return pdf_download(receipt.filename.removesuffix(".pdf"), "", receipt)
