@@ -288,6 +288,7 @@ def test_an_upload_goes_through_the_pipeline_and_shows_each_problem_by_step(
     with world.services.db.session() as session:
         message = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
         assert message.transport == Transport.WEB
+        assert message.sender_verified == "web"  # signed in with password and two-step code
         assert message.status == InboundStatus.REJECTED
         assert message.from_address == REQUESTER
         steps = {r["step"] for r in message.reasons}

@@ -19,6 +19,9 @@ from intake.receive.capture import capture_message
 from intake.services import Services
 from store import InboundMessage, InboundStatus, Professional, Transport, claim_inbound_message
 
+# How the sender of an upload is proven: the account signed in with its password and two-step
+# code, at least as strong as the one-time code an email's sender may be asked for.
+SIGNED_IN_ON_THE_WEB = "web"
 # Statuses that mean the pipeline has not finished with the message yet.
 UNFINISHED = (InboundStatus.RECEIVED, InboundStatus.PROCESSING)
 # Another worker (`intake serve`'s pipeline loop) may have taken the message first: how long the
@@ -72,6 +75,7 @@ def receive_upload(
         Transport.WEB,
         envelope_from=professional.email,
         envelope_to=[services.settings.address],
+        sender_verified=SIGNED_IN_ON_THE_WEB,
     )
     with services.db.session() as session:
         claimed = claim_inbound_message(session, captured.inbound_id) is not None
