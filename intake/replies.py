@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import (
@@ -29,7 +30,7 @@ from intake.child_documents import ChildDocument, carry, holds_child_data
 from intake.reasons import Reason, worded
 from intake.services import Services
 from notifier import Attachment, RateLimit, compose_email, enqueue
-from store import OutboxMessage, Professional
+from store import OutboxMessage, Professional, Submission
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,19 @@ def personal_request_form(services: Services, professional: Professional) -> tup
     token = issue_token(services.key, form.kind, professional.id, today=services.today())
     values = prefill_values(form, known_about(professional))
     return token, form_pdf(form, token, values)
+
+
+def request_form_with_answers(
+    services: Services, session: Session, token: str, professional: Professional
+) -> Attachment:
+    """The request form of `token` again, filled with the answers last recorded with it (else
+    with the professional's work details): sent back to its own requester only."""
+    form = get_form("request")
+    latest = session.scalar(
+        select(Submission).where(Submission.token == token).order_by(Submission.version.desc())
+    )
+    values = latest.answers if latest else prefill_values(form, known_about(professional))
+    return form_pdf(form, token, values)
 
 
 def specimen_form(services: Services, kind: str) -> tuple[str, Attachment]:

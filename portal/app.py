@@ -19,12 +19,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import health
+from portal import health, professional
 from portal.account import held, links, register, sign_in
 from portal.casework import case_pages, compliance_pages
 from portal.casework.caseworkers import CaseworkersOnly, refuse_non_caseworker
 from portal.forms import CsrfRefused
-from portal.guards import AddSecurityHeaders, LimitBodySize
+from portal.guards import MAX_BODY_BYTES, AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
 from portal.pages import render
 from portal.sessions import IDLE_MINUTES, cookie_name, session_key
@@ -65,6 +65,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/healthz", health.report_health),
     *(Route(method, path, endpoint, CASEWORKERS) for method, path, endpoint in case_pages.ROUTES),
     *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
+    *(Route(method, path, endpoint, SIGNED_IN) for method, path, endpoint in professional.ROUTES),
 )
 
 
@@ -98,7 +99,10 @@ def create_app(services: Services) -> FastAPI:
     )
     # Outermost: an oversized body is refused before anything reads it; every answer, refusals
     # included, carries the security headers.
-    app.add_middleware(LimitBodySize)
+    app.add_middleware(
+        LimitBodySize,
+        larger=(professional.UPLOAD_PATH, services.settings.max_message_bytes + MAX_BODY_BYTES),
+    )
     app.add_middleware(AddSecurityHeaders)
     return app
 

@@ -3,7 +3,13 @@ claiming work. Other packages import only what is listed here."""
 
 from store.account_models import LinkToken, OneTimeCode, RegistrationAttempt
 from store.base import Base, UTCDateTime, utcnow
-from store.claims import LEASE, claim_inbound, claim_outbox, record_inbound_failure
+from store.claims import (
+    LEASE,
+    claim_inbound,
+    claim_inbound_message,
+    claim_outbox,
+    record_inbound_failure,
+)
 from store.db import Database, alembic_config, normalise_url, open_database, upgrade
 from store.mail_models import (
     MAX_INBOUND_ATTEMPTS,
@@ -70,6 +76,7 @@ __all__ = [
     "UTCDateTime",
     "alembic_config",
     "claim_inbound",
+    "claim_inbound_message",
     "claim_outbox",
     "next_reference",
     "normalise_url",

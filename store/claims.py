@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.base import utcnow
@@ -56,6 +56,29 @@ def claim_inbound(
         claimed.append(message)
     session.flush()
     return claimed
+
+
+def claim_inbound_message(
+    session: Session, inbound_id: int, now: datetime | None = None, lease: timedelta = LEASE
+) -> InboundMessage | None:
+    """The one message `inbound_id`, now `processing`, when it is still `received`; None when a
+    worker has it already. One conditional UPDATE, so two claimers never both win."""
+    now = now or utcnow()
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
+        .values(
+            status=InboundStatus.PROCESSING,
+            attempts=InboundMessage.attempts + 1,
+            next_attempt_at=now + lease,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return None
+    message = session.get(InboundMessage, inbound_id)
+    session.refresh(message)
+    return message
 
 
 def record_inbound_failure(

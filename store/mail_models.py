@@ -92,7 +92,8 @@ class InboundMessage(Base):
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", use_alter=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     # How the sender was shown to own the From address: "dmarc" (our trusted receiving server
-    # said so) or "code" (they gave the one-time code we emailed); None: not shown.
+    # said so), "code" (they gave the one-time code we emailed) or "web" (uploaded by the account
+    # signed in with its password and two-step code); None: not shown.
     sender_verified: Mapped[str | None] = mapped_column(String(10))
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")

@@ -30,6 +30,8 @@ class Transport(StrEnum):
     SMTP = "smtp"
     IMAP = "imap"
     FILE = "file"
+    # A completed form uploaded on a signed-in professional's progress page, as an email from them.
+    WEB = "web"
 
 
 class SubmissionKind(StrEnum):

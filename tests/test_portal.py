@@ -100,6 +100,19 @@ EXPECTED = {
     ("POST", "/cases/{reference}/advice/{advice_reference}/remind"): (303, 403),
     ("GET", "/compliance"): (303, 403),
     ("GET", "/compliance.csv"): (303, 403),
+    # A professional's own pages (tests/test_portal_professional.py asks them as each kind of
+    # visitor): this one is part of no case, so every case is "not found" to them.
+    ("GET", "/account"): (303, 200),
+    ("GET", "/account/two-step"): (303, 200),
+    ("POST", "/account/two-step"): (303, 400),
+    ("GET", "/account/document-password"): (303, 200),
+    ("POST", "/account/document-password"): (303, 400),
+    ("GET", "/children"): (303, 200),
+    ("GET", "/children/{reference}"): (303, 404),
+    ("GET", "/children/{reference}/request-form"): (303, 404),
+    ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404),
+    ("GET", "/children/{reference}/receipt/{submission}"): (303, 404),
+    ("POST", "/children/{reference}/upload"): (303, 404),
 }
 
 

@@ -47,6 +47,7 @@ _STATUS_LINE = re.compile(
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
 # Advice that no longer needs to come does not make its professional part of the case.
 _ADVICE_NOT_COUNTED = (AdviceStatus.WITHDRAWN,)
+ADVICE_NOT_COUNTED = _ADVICE_NOT_COUNTED  # for the web pages' list of a professional's cases
 _ADVICE_IN = (AdviceStatus.RECEIVED, AdviceStatus.COVERED)
 
 
@@ -100,6 +101,11 @@ def _case_facts(session: Session, case: Case, today: date) -> tuple[CaseClock, l
     )
     advice = list(session.scalars(select(AdviceRequest).where(AdviceRequest.case_id == case.id)))
     return case_clock(case.day0, events, today), advice
+
+
+def case_progress(session: Session, case: Case, today: date) -> dict:
+    """The progress note's facts for `case` as of `today` (the web's progress page shows them)."""
+    return progress_context(case, *_case_facts(session, case, today))
 
 
 def case_professionals(session: Session, case: Case) -> list[Professional]:

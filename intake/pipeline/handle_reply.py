@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from documents import FormDefinition, get_form, prefill_values
-from intake.cases.accounts import known_about
+from documents import FormDefinition, get_form
 from intake.cases.advice_requests import advice_form
 from intake.cases.progress import answer_status, is_part_of_case
 from intake.cases.request_records import case_of_token, keep_attachments
@@ -17,9 +16,15 @@ from intake.pipeline.pending_accounts import is_active_sender
 from intake.pipeline.routing import Match
 from intake.pipeline.trust import proven_or_held, refuse_unproven_status, sender_is_proven
 from intake.reasons import reason, worded
-from intake.replies import Thread, form_pdf, personal_request_form, send_reply, specimen_form
+from intake.replies import (
+    Thread,
+    personal_request_form,
+    request_form_with_answers,
+    send_reply,
+    specimen_form,
+)
 from notifier import Attachment
-from store import AdviceRequest, Case, InboundStatus, Professional, Submission, TimelineKind
+from store import AdviceRequest, Case, InboundStatus, Professional, TimelineKind
 
 # Reader outcomes that suggest a hostile file: held for a person rather than answered.
 HOSTILE_OUTCOMES = frozenset({"timeout", "too-much-memory", "too-much-data"})
@@ -145,11 +150,7 @@ def form_for_route(ctx: Context, found: Match) -> tuple[FormDefinition, str, Att
         token = case.request_token
     if token is None:
         return form, *personal_request_form(ctx.services, found.sender)
-    latest = ctx.session.scalar(
-        select(Submission).where(Submission.token == token).order_by(Submission.version.desc())
-    )
-    values = latest.answers if latest else prefill_values(form, known_about(found.sender))
-    return form, token, form_pdf(form, token, values)
+    return form, token, request_form_with_answers(ctx.services, ctx.session, token, found.sender)
 
 
 def add_documents(ctx: Context, case: Case) -> None:

@@ -32,6 +32,10 @@ from store import AdviceRequest, InboundMessage, InboundStatus, OutboxMessage, P
 # How a sender was proven, as `InboundMessage.sender_verified` keeps it.
 BY_DMARC = "dmarc"
 BY_CODE = "code"
+# Uploaded on the portal by the signed-in professional (password and two-step code, at least as
+# strong as the code an email's sender may be asked for): set only by the upload path
+# (`intake.pipeline.upload`), never by mail, so no header can claim it.
+BY_SIGN_IN = "web"
 # The policy that trusts the From address (tests and demos only).
 TRUST_FROM = "none"
 DMARC_OR_CODE = "dmarc-or-code"
@@ -76,8 +80,8 @@ def dmarc_passed(header_values: list[str], from_address: str | None, trusted: st
 def sender_proof(ctx: Context) -> str | None:
     """How the message's sender is proven under the policy: by a code already given, by DMARC,
     or trusted as written (policy `none`); None when not proven."""
-    if ctx.message.sender_verified == BY_CODE:
-        return BY_CODE
+    if ctx.message.sender_verified in (BY_CODE, BY_SIGN_IN):
+        return ctx.message.sender_verified
     policy = ctx.services.settings.sender_verification
     if policy == TRUST_FROM:
         return TRUST_FROM

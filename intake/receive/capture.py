@@ -34,8 +34,10 @@ def capture_message(
     envelope_from: str | None = None,
     envelope_to: Sequence[str] = (),
     key: TransportKey | None = None,
+    sender_verified: str | None = None,
 ) -> Captured:
-    """Store `raw` durably and return its inbound row; raises only when storage fails."""
+    """Store `raw` durably and return its inbound row; raises only when storage fails.
+    `sender_verified` says how the sender is already proven (a web upload: "web")."""
     digest = services.raw.put(raw)
     # The headers are enough when there is a Message-ID; the pipeline parses the whole message.
     parsed = parse_headers(raw)
@@ -60,6 +62,7 @@ def capture_message(
                 from_address=parsed.from_address,
                 subject=(parsed.subject or "")[:500],
                 status=InboundStatus.RECEIVED,
+                sender_verified=sender_verified,
             )
             session.add(row)
             try:

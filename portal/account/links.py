@@ -6,6 +6,7 @@ forgotten password. The work itself is intake.accounts.activation's; these pages
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -83,18 +84,20 @@ def new_password_problems(form: SentForm) -> list[Problem]:
     return []
 
 
-def document_password_problems(form: SentForm) -> list[Problem]:
-    """The document password is optional: without one, forms holding a child's details wait in
-    the portal unless the address is in a trusted domain."""
+def document_password_problems(
+    form: SentForm, *, required: bool, same_as_sign_in: Callable[[str], bool]
+) -> list[Problem]:
+    """What is wrong with a document password typed twice (activation, where it is optional,
+    and the account page): long enough, the same twice, and not the sign-in password."""
     password, again = form.text("document_password"), form.text("document_password_again")
     if not password and not again:
-        return []
+        return [problem("document-password-missing", "document_password")] if required else []
     why = password_problem(password)
     if why is not None:
         return [problem(f"document-{why}", "document_password")]
     if password != again:
         return [problem("document-passwords-differ", "document_password_again")]
-    if password == form.text("password"):
+    if same_as_sign_in(password):
         return [problem("document-password-same", "document_password")]
     return []
 
@@ -113,7 +116,11 @@ def take_activation(request: Request, secret: str, form: CheckedForm) -> Respons
         problems.append(problem("app-code-missing", "app_code"))
     elif method == "app" and not totp_matches(totp_secret, code):
         problems.append(problem("app-code-wrong", "app_code"))
-    problems += document_password_problems(form)
+    # Without a document password, forms holding a child's details wait in the portal unless the
+    # address is in a trusted domain.
+    problems += document_password_problems(
+        form, required=False, same_as_sign_in=lambda typed: typed == form.text("password")
+    )
     if not problems:
         with services.db.session() as session:
             activated, reasons = activate(
