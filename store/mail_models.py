@@ -61,7 +61,11 @@ class InboundMessage(Base):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        # The caseworkers' queue: one status's messages, newest first, a page at a time.
+        Index("ix_inbound_messages_status_received", "status", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -92,6 +96,9 @@ class InboundMessage(Base):
     # How the sender was shown to own the From address: "dmarc" (our trusted receiving server
     # said so) or "code" (they gave the one-time code we emailed); None: not shown.
     sender_verified: Mapped[str | None] = mapped_column(String(10))
+    # The caseworker who released the message from quarantine: processed again, it is not held
+    # a second time for what they looked at (the holds are waived, every other check runs).
+    released_by: Mapped[str | None] = mapped_column(String(EMAIL))
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")
 

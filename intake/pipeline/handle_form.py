@@ -4,6 +4,8 @@ with every problem at once (advice forms go on to `handle_advice`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from documents import FormCheck, render_receipt
 from intake.cases.request_records import attachment_problems, find_duplicate, record_request
 from intake.cases.timeline import timeline_rows
@@ -14,7 +16,7 @@ from intake.pipeline.pending_accounts import refuse_if_not_active, register_by_e
 from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
 from intake.reasons import Reason, reason
-from intake.replies import personal_request_form, send_request_form
+from intake.replies import Thread, personal_request_form, send_request_form
 from notifier import Attachment
 from store import InboundStatus, Professional
 
@@ -34,6 +36,11 @@ def on_form(ctx: Context, found: Match) -> None:
         answer_with_fresh_form(ctx, found, "specimen-form")
         return
     issued_to = ctx.session.get(Professional, token.professional_id)
+    if issued_to is not None and ctx.released and getattr(found.sender, "id", None) != issued_to.id:
+        # A caseworker vouched for the form someone else sent: it is recorded as the form's
+        # own professional's, and the answer goes to them, not to whoever sent it.
+        found = replace(found, sender=issued_to)
+        ctx.thread = Thread(issued_to.email, None, (), ctx.message.id)
     if issued_to is None or found.sender is None or found.sender.id != issued_to.id:
         ctx.finish(
             InboundStatus.QUARANTINED, [reason("sender-mismatch", issued_to=token.professional_id)]

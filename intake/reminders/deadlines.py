@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from intake.cases.queue import DEADLINE_NOTICE
 from intake.cases.timeline import (
     CLOSED_STAGE_VALUES,
     STAGES_MEETING,
@@ -30,7 +31,6 @@ from intake.services import Services
 from notifier import RateLimit, compose_email, enqueue
 from store import Case, Professional, ReminderSent
 
-DEADLINE_NOTICE = timedelta(days=7)
 # Scheduled mail cannot loop (each warning is claimed once), and a caseworker may rightly get
 # dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
 SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)

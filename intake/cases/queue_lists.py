@@ -1,0 +1,142 @@
+"""The queue's lists in one table, in the order the web page shows them, and the two ways they
+are read: a page of one list with every list's count (the web queue), or whole (`intake queue`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func
+from sqlalchemy.orm import Session
+
+from intake.cases.queue import (
+    NEEDS_A_PERSON,
+    PAGE_SIZE,
+    Asked,
+    advice_rows,
+    case_rows,
+    deadline_rows,
+    deadlines_at_risk,
+    message_rows,
+    messages_of,
+    new_requests,
+    overdue_advice,
+    unsent_mail_rows,
+)
+from intake.services import Services
+from store import InboundStatus
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class QueueList:
+    """One list of the queue: its name (the page's `?status=`), the statement that finds its
+    rows newest first and how they become queue rows; or, for a short list gathered from more
+    than one table, `whole`, which gives every row at once."""
+
+    name: str
+    statement: Callable[[Asked], Select] | None
+    rows: Callable[[Sequence[Any], Asked], Rows] = field(default=lambda found, asked: [])
+    whole: Callable[[Session, Asked], Rows] | None = None
+
+    def fetch(self, session: Session, asked: Asked, limit: int | None = None, offset: int = 0):
+        if self.statement is None:
+            rows = self.whole(session, asked)
+            return rows[offset:] if limit is None else rows[offset : offset + limit]
+        statement = self.statement(asked)
+        if limit is not None:
+            statement = statement.limit(limit).offset(offset)
+        return self.rows(session.execute(statement).all(), asked)
+
+    def count(self, session: Session, asked: Asked) -> int:
+        if self.statement is None:
+            return len(self.whole(session, asked))
+        counting = self.statement(asked).order_by(None).with_only_columns(func.count())
+        return session.scalar(counting)
+
+
+def _messages(*statuses: InboundStatus) -> QueueList:
+    return QueueList("", messages_of(statuses), lambda found, asked: message_rows(found))
+
+
+def _named(name: str, queue_list: QueueList) -> QueueList:
+    return QueueList(name, queue_list.statement, queue_list.rows, queue_list.whole)
+
+
+def _firsts(found: Sequence[Any]) -> list[Any]:
+    return [row[0] for row in found]
+
+
+QUEUE_LISTS: tuple[QueueList, ...] = (
+    _named("needs-a-person", _messages(*NEEDS_A_PERSON)),
+    _named("quarantined", _messages(InboundStatus.QUARANTINED)),
+    _named("awaiting-verification", _messages(InboundStatus.AWAITING_VERIFICATION)),
+    _named("rejected", _messages(InboundStatus.REJECTED)),
+    _named("failed", _messages(InboundStatus.FAILED, InboundStatus.PARKED)),
+    QueueList("new-requests", new_requests, lambda found, asked: case_rows(_firsts(found))),
+    QueueList(
+        "overdue-advice",
+        overdue_advice,
+        lambda found, asked: advice_rows(_firsts(found), asked.today),
+    ),
+    QueueList(
+        "deadlines-at-risk",
+        deadlines_at_risk,
+        lambda found, asked: deadline_rows(found, asked.today),
+    ),
+    QueueList("mail-not-sent", None, whole=unsent_mail_rows),
+)
+LIST_BY_NAME = {queue_list.name: queue_list for queue_list in QUEUE_LISTS}
+DEFAULT_LIST = "needs-a-person"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of one list, and how many rows each list has."""
+
+    name: str
+    rows: Rows
+    counts: dict[str, int]
+    page: int
+    pages: int
+    search: str
+
+
+def queue_page(services: Services, name: str, page: int = 1, search: str = "") -> QueuePage:
+    """Page `page` (from 1) of the list `name`, PAGE_SIZE rows, with every list's count; a page
+    past the end is the last page."""
+    chosen = LIST_BY_NAME[name]
+    asked = Asked(services.today(), services.now(), search[:200])
+    with services.db.session() as session:
+        counts = {q.name: q.count(session, asked) for q in QUEUE_LISTS}
+        pages = max(1, -(-counts[name] // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = chosen.fetch(session, asked, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return QueuePage(name, rows, counts, page, pages, search)
+
+
+# Without --status, `intake queue` prints these lists whole, one after the other.
+COMMAND_LINE_LISTS = (
+    "needs-a-person",
+    "mail-not-sent",
+    "overdue-advice",
+    "new-requests",
+    "deadlines-at-risk",
+)
+
+
+def queue_rows(services: Services, status: str | None) -> Rows:
+    """`intake queue`: messages needing a person (or of one status, or all), then, in the default
+    queue, mail not sent, advice overdue, cases not yet decided and deadlines at risk."""
+    asked = Asked(services.today(), services.now())
+    if status == "all":
+        chosen = [QueueList("all", messages_of(None), LIST_BY_NAME["rejected"].rows)]
+    elif status:
+        chosen = [_messages(InboundStatus(status))]
+    else:
+        chosen = [LIST_BY_NAME[name] for name in COMMAND_LINE_LISTS]
+    with services.db.session() as session:
+        return [row for queue_list in chosen for row in queue_list.fetch(session, asked)]
