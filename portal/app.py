@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
 from portal import account_pages, health, register_page, sign_in_pages
+from portal import queue as caseworker_queue
 from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
@@ -56,6 +57,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/register", register_page.show_register),
     Route("POST", "/register", register_page.take_register),
     Route("GET", "/healthz", health.report_health),
+    *(Route(*row) for row in caseworker_queue.ROUTES),
 )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from intake.cases.message_view import SUBJECT_TYPE
 from intake.cases.timeline import shown_date
 from intake.parse.message import parse_message
 from intake.pipeline.process import reply_thread
@@ -23,7 +24,6 @@ from intake.replies import send_reply
 from intake.services import Services
 from store import AuditEntry, InboundMessage, InboundStatus
 
-SUBJECT_TYPE = "inbound_message"
 RELEASABLE = (InboundStatus.QUARANTINED,)
 TO_PROCESS_AGAIN = (InboundStatus.FAILED, InboundStatus.PARKED)
 REJECTABLE = (InboundStatus.QUARANTINED, InboundStatus.FAILED, InboundStatus.PARKED)
