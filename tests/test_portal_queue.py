@@ -356,3 +356,56 @@ def test_registrations_waiting_are_approved_or_declined_with_an_emailed_reason(
     caseworker.post(f"/registrations/{second.id}/approve", {})
     assert "no longer waiting" in caseworker.get("/registrations").text
     assert not [m for m in emails(services, "activation_link") if m["To"] == second.email][1:]
+
+
+def test_every_list_of_the_queue_shows_its_rows_linked_and_escaped(caseworker, services) -> None:
+    from test_queue_lists import insert_cases, requester
+
+    from intake.cases.queue_lists import QUEUE_LISTS
+
+    today = services.today()
+    new, late = insert_cases(
+        services,
+        [("REQUEST_RECEIVED", today), ("ADVICE_REQUESTED", today - timedelta(days=110))],
+        by=requester(services),
+    )
+    [held_id] = insert_held_messages(services, 1)
+    with services.db.session() as session:
+        session.get(InboundMessage, held_id).subject = "<script>alert(1)</script>"
+    for queue_list in QUEUE_LISTS:
+        page = caseworker.get(f"/queue?status={queue_list.name}")
+        assert page.status_code == 200, queue_list.name
+        assert "<script>alert" not in page.text, queue_list.name
+    assert f'<a href="/cases/{new}">{new}</a>' in caseworker.get("/queue?status=new-requests").text
+    at_risk = caseworker.get("/queue?status=deadlines-at-risk").text
+    assert f'<a href="/cases/{late}">{late}</a>' in at_risk and "At risk" in at_risk
+    held = caseworker.get("/queue").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in held
+    assert caseworker.get("/queue?status=no-such-list").status_code == 200  # the default list
+    assert caseworker.get("/queue?page=x&q=" + "x" * 5000).status_code == 200
+
+
+def test_a_released_form_from_no_single_mailbox_is_recorded_and_answered_to_its_owner(
+    caseworker, services
+) -> None:
+    senco = school_account(services, SENCO, "Hélène Michałowska")
+    token, _ = personal_request_form(services, senco)
+    pdf = render_form(REQUEST, values=REQUEST_EXAMPLE, token=token)
+    two_senders = f"{SENCO}, someone@elsewhere.example.com"
+    raw = form_reply(pdf, sender=two_senders, files=LISTED)
+    inbound_id = capture_message(services, raw, Transport.FILE).inbound_id
+    process_all(services)
+    assert status_of(services, inbound_id) == InboundStatus.QUARANTINED
+    assert emails(services, "not_accepted") == []  # held unanswered: no one address to answer
+
+    caseworker.get(f"/messages/{inbound_id}")
+    caseworker.post(f"/messages/{inbound_id}/release", {})
+    process_all(services)
+
+    with services.db.session() as session:
+        message = session.get(InboundMessage, inbound_id)
+        assert message.status == InboundStatus.ACCEPTED, message.reasons
+        hold = next(d for d in message.decisions if d["check"] == "sender-mailbox")
+        assert hold["hit"] is True  # still on record: released, not forgotten
+    [confirmation] = emails(services, "confirmation")
+    assert confirmation["To"] == SENCO

@@ -36,11 +36,9 @@ def on_form(ctx: Context, found: Match) -> None:
         answer_with_fresh_form(ctx, found, "specimen-form")
         return
     issued_to = ctx.session.get(Professional, token.professional_id)
-    if issued_to is not None and ctx.released and getattr(found.sender, "id", None) != issued_to.id:
-        # A caseworker vouched for the form someone else sent: it is recorded as the form's
-        # own professional's, and the answer goes to them, not to whoever sent it.
+    if issued_to is not None and ctx.released:
+        answer_its_owner(ctx, issued_to)
         found = replace(found, sender=issued_to)
-        ctx.thread = Thread(issued_to.email, None, (), ctx.message.id)
     if issued_to is None or found.sender is None or found.sender.id != issued_to.id:
         ctx.finish(
             InboundStatus.QUARANTINED, [reason("sender-mismatch", issued_to=token.professional_id)]
@@ -57,6 +55,17 @@ def on_form(ctx: Context, found: Match) -> None:
         on_advice(ctx, found)
         return
     on_request(ctx, found)
+
+
+def answer_its_owner(ctx: Context, owner: Professional) -> None:
+    """A caseworker released the message: the form is the professional's it was issued to, who
+    hears what becomes of it, whoever sent it (another address, or no single mailbox at all)."""
+    sent_by_owner = ctx.thread.address.lower() == owner.email.lower()
+    ctx.thread = (
+        replace(ctx.thread, address=owner.email)
+        if sent_by_owner
+        else Thread(owner.email, None, (), ctx.message.id)
+    )
 
 
 def answer_with_fresh_form(ctx: Context, found: Match, code: str) -> None:

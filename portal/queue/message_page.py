@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intake.cases.message_view import message_view, raw_of
 from intake.pipeline import held
+from intake.screening.attachments import size_in_words
 from portal.forms import CheckedForm
 from portal.identity import services_of
 from portal.pages import Problem, problem, render
@@ -65,6 +66,7 @@ def message_response(
         actions=actions_for(view["status"]),
         notice=request.session.pop("notice", None),
         when=lambda value: local_time(request, value),
+        size=size_in_words,
         problems=problems or [],
         values=values or {},
     )
