@@ -131,3 +131,42 @@ def test_every_list_counts_what_it_lists_and_the_search_narrows_it(services) -> 
     # `intake queue` without --status prints every list but the messages' own, whole.
     kinds = {row["type"] for row in queue_rows(services, None)}
     assert kinds == {"case", "advice", "deadline", "undelivered-mail"}
+
+
+def test_a_page_of_several_statuses_is_the_page_of_their_merged_list(services) -> None:
+    from datetime import timedelta as seconds_apart
+
+    from intake.cases.queue import Asked
+    from store import InboundMessage, InboundStatus, Transport
+
+    mixed = [InboundStatus.QUARANTINED, InboundStatus.FAILED, InboundStatus.PARKED] * 40
+    start = utcnow() - seconds_apart(hours=1)
+    with services.db.session() as session:
+        session.add_all(
+            InboundMessage(
+                received_at=start + seconds_apart(seconds=n % 37),  # ties, broken by id
+                transport=Transport.FILE,
+                message_key=f"<m{n}@x>",
+                raw_sha256="0" * 64,
+                size=1,
+                status=status,
+                reasons=[],
+                decisions=[],
+            )  # fmt: skip
+            for n, status in enumerate(mixed)
+        )
+    needs = LIST_BY_NAME["needs-a-person"]
+    assert needs.paged is not None
+    asked = Asked(services.today(), services.now())
+    with services.db.session() as session:
+        whole = [row["id"] for row in needs.fetch(session, asked)]
+        paged = [
+            row["id"] for offset in (0, 50, 100) for row in needs.fetch(session, asked, 50, offset)
+        ]
+        assert paged == whole and len(whole) == 120
+        assert needs.count(session, asked) == 120
+        assert needs.count(session, asked, up_to=100) == 101  # "more than 100"
+    page = queue_page(services, "needs-a-person", page=3)
+    assert [row["id"] for row in page.rows] == whole[100:]
+    assert (page.page, page.pages) == (3, 3)
+    assert queue_page(services, "needs-a-person", page=99).page == 3

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from intake.cases.timeline import (
@@ -102,21 +102,54 @@ def queue_row(
 # --- messages ---------------------------------------------------------------------------------
 
 
+def _messages_where(statuses: tuple[InboundStatus, ...] | None, asked: Asked) -> list[Any]:
+    where = [] if statuses is None else [InboundMessage.status.in_(statuses)]
+    if asked.reference:
+        case_id = select(Case.id).where(Case.reference == asked.reference).scalar_subquery()
+        where.append(InboundMessage.case_id == case_id)
+    elif asked.address_part:
+        sender = func.lower(InboundMessage.from_address)
+        where.append(sender.contains(asked.address_part, autoescape=True))
+    return where
+
+
+NEWEST_FIRST = (InboundMessage.received_at.desc(), InboundMessage.id.desc())
+
+
 def messages_of(statuses: tuple[InboundStatus, ...] | None) -> Callable[[Asked], Select]:
     """The statement for messages of `statuses` (None: every message), newest first."""
 
     def statement(asked: Asked) -> Select:
-        found = select(InboundMessage, Case.reference).outerjoin(
-            Case, Case.id == InboundMessage.case_id
+        return (
+            select(InboundMessage, Case.reference)
+            .outerjoin(Case, Case.id == InboundMessage.case_id)
+            .where(*_messages_where(statuses, asked))
+            .order_by(*NEWEST_FIRST)
         )
-        if statuses is not None:
-            found = found.where(InboundMessage.status.in_(statuses))
-        if asked.reference:
-            found = found.where(Case.reference == asked.reference)
-        elif asked.address_part:
-            sender = func.lower(InboundMessage.from_address)
-            found = found.where(sender.contains(asked.address_part, autoescape=True))
-        return found.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+
+    return statement
+
+
+def page_of_messages(statuses: tuple[InboundStatus, ...]) -> Callable[[Asked, int, int], Select]:
+    """One page of messages of several statuses: the newest of each status taken along its own
+    index and merged, so the page costs its rows, not a sort of every message of the list."""
+
+    def statement(asked: Asked, limit: int, offset: int) -> Select:
+        newest = [
+            select(InboundMessage.id, InboundMessage.received_at)
+            .where(*_messages_where((status,), asked))
+            .order_by(*NEWEST_FIRST)
+            .limit(offset + limit)
+            .subquery()
+            for status in statuses
+        ]
+        merged = union_all(*(select(n.c.id) for n in newest)).subquery()
+        return (
+            messages_of(None)(Asked(asked.today, asked.now))
+            .where(InboundMessage.id.in_(select(merged.c.id)))
+            .limit(limit)
+            .offset(offset)
+        )
 
     return statement
 

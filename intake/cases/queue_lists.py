@@ -5,10 +5,10 @@ are read: a page of one list with every list's count (the web queue), or whole (
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from intake.cases.queue import (
@@ -23,6 +23,7 @@ from intake.cases.queue import (
     messages_of,
     new_requests,
     overdue_advice,
+    page_of_messages,
     unsent_mail_rows,
 )
 from intake.services import Services
@@ -41,29 +42,40 @@ class QueueList:
     statement: Callable[[Asked], Select] | None
     rows: Callable[[Sequence[Any], Asked], Rows] = field(default=lambda found, asked: [])
     whole: Callable[[Session, Asked], Rows] | None = None
+    # A page's own statement, where taking one from `statement` would sort the whole list.
+    paged: Callable[[Asked, int, int], Select] | None = None
 
     def fetch(self, session: Session, asked: Asked, limit: int | None = None, offset: int = 0):
         if self.statement is None:
             rows = self.whole(session, asked)
             return rows[offset:] if limit is None else rows[offset : offset + limit]
-        statement = self.statement(asked)
-        if limit is not None:
-            statement = statement.limit(limit).offset(offset)
+        if limit is None:
+            statement = self.statement(asked)
+        elif self.paged is not None:
+            statement = self.paged(asked, limit, offset)
+        else:
+            statement = self.statement(asked).limit(limit).offset(offset)
         return self.rows(session.execute(statement).all(), asked)
 
-    def count(self, session: Session, asked: Asked) -> int:
+    def count(self, session: Session, asked: Asked, up_to: int | None = None) -> int:
+        """How many rows the list has; past `up_to`, `up_to + 1` (counting stops there)."""
         if self.statement is None:
             return len(self.whole(session, asked))
-        counting = self.statement(asked).order_by(None).with_only_columns(func.count())
-        return session.scalar(counting)
+        counted = self.statement(asked).order_by(None).with_only_columns(literal(1))
+        if up_to is not None:
+            counted = counted.limit(up_to + 1)
+        return session.scalar(select(func.count()).select_from(counted.subquery()))
 
 
 def _messages(*statuses: InboundStatus) -> QueueList:
-    return QueueList("", messages_of(statuses), lambda found, asked: message_rows(found))
+    paged = page_of_messages(statuses) if len(statuses) > 1 else None
+    return QueueList(
+        "", messages_of(statuses), lambda found, asked: message_rows(found), None, paged
+    )
 
 
 def _named(name: str, queue_list: QueueList) -> QueueList:
-    return QueueList(name, queue_list.statement, queue_list.rows, queue_list.whole)
+    return replace(queue_list, name=name)
 
 
 def _firsts(found: Sequence[Any]) -> list[Any]:
@@ -91,6 +103,9 @@ QUEUE_LISTS: tuple[QueueList, ...] = (
 )
 LIST_BY_NAME = {queue_list.name: queue_list for queue_list in QUEUE_LISTS}
 DEFAULT_LIST = "needs-a-person"
+# The page counts each list up to here and says "more than" past it: a count costs what it
+# counts, and a list this long is searched, not paged through (200 pages of 50).
+COUNTED_UP_TO = 10_000
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,9 @@ class QueuePage:
     pages: int
     search: str
 
+    def more_than_counted(self, name: str) -> bool:
+        return self.counts[name] > COUNTED_UP_TO
+
 
 def queue_page(services: Services, name: str, page: int = 1, search: str = "") -> QueuePage:
     """Page `page` (from 1) of the list `name`, PAGE_SIZE rows, with every list's count; a page
@@ -111,8 +129,8 @@ def queue_page(services: Services, name: str, page: int = 1, search: str = "") -
     chosen = LIST_BY_NAME[name]
     asked = Asked(services.today(), services.now(), search[:200])
     with services.db.session() as session:
-        counts = {q.name: q.count(session, asked) for q in QUEUE_LISTS}
-        pages = max(1, -(-counts[name] // PAGE_SIZE))
+        counts = {q.name: q.count(session, asked, COUNTED_UP_TO) for q in QUEUE_LISTS}
+        pages = max(1, -(-min(counts[name], COUNTED_UP_TO) // PAGE_SIZE))
         page = min(max(page, 1), pages)
         rows = chosen.fetch(session, asked, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return QueuePage(name, rows, counts, page, pages, search)
