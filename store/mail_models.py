@@ -39,6 +39,8 @@ class InboundMessage(Base):
     - `accepted`: a valid form was recorded (`submission_id`, `case_id` set); confirmation queued.
     - `rejected`: answered with every problem at once (`reasons`), the sender's PDF returned.
     - `quarantined`: held unopened for a person (a hostile or unreadable PDF, a suspected attack).
+      A caseworker may release it (back to `received`, `released_by` set, its holds then waived)
+      or reject it with a reason the sender is emailed (`rejected`).
     - `awaiting_verification`: a valid form from a sender not yet proven to own the address; a
       one-time code was emailed. A correct code moves it to `accepted`.
     - `ignored`: automatic mail (auto-replies, bounces, bulk, our own mail coming back); never
@@ -47,7 +49,7 @@ class InboundMessage(Base):
       `duplicate_of_id` names the first.
     - `failed`: processing raised (a bug or an outage); retried from `next_attempt_at`.
     - `parked`: failed `MAX_INBOUND_ATTEMPTS` times (counting claims whose worker died); left for a
-      caseworker, who may set it back to `received`.
+      caseworker, who may set it back to `received` (as they may a `failed` one) or reject it.
 
         received -> processing -> accepted | rejected | quarantined | awaiting_verification
                                   | ignored | duplicate | failed
@@ -65,6 +67,8 @@ class InboundMessage(Base):
         UniqueConstraint("mailbox", "uidvalidity", "uid"),
         # The caseworkers' queue: one status's messages, newest first, a page at a time.
         Index("ix_inbound_messages_status_received", "status", "received_at", "id"),
+        # ... and one sender's messages (addresses are stored lower-cased).
+        Index("ix_inbound_messages_from_address", "from_address", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -197,6 +197,8 @@ def test_the_queue_pages_fifty_newest_first_and_searches_by_sender(caseworker, s
     found = caseworker.get("/queue?status=quarantined&q=SENDER7%40")
     assert [int(n) for n in re.findall(r'<a href="/messages/(\d+)">', found.text)] == [ids[7]]
     assert "matching “SENDER7@”" in found.text
+    whole = caseworker.get("/queue?status=quarantined&q=Sender7%40School.Example")
+    assert [int(n) for n in re.findall(r'<a href="/messages/(\d+)">', whole.text)] == [ids[7]]
     # Wildcards are searched for as they are, not as patterns.
     assert "Nothing in this list matches" in caseworker.get("/queue?q=sender_%25").text
 

@@ -5,8 +5,8 @@ the same statements; the web takes one page of one list at a time, with every li
 
 Each list is one indexed statement (store/migrations 0009): a page of 50 and a count cost the
 rows of that list, not the million messages or hundred thousand cases around them. The text
-search narrows a list by a case or advice reference (exactly) or by a sender's address (any
-part of it); the latter reads the whole of the list it narrows.
+search narrows a list by a case or advice reference or a whole address (along an index), or by
+part of a sender's address, which reads the whole of the list it narrows.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ DEADLINE_NOTICE = timedelta(days=7)
 # long mended) does not fill the queue for ever. `intake outbox --status failed` lists them all.
 HELD_MAIL_SHOWN_FOR = timedelta(days=7)
 REFERENCE = re.compile(r"^(EHC|ADV)-\d{4}-\d{6}$")
+WHOLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ class Asked:
     @property
     def address_part(self) -> str:
         return self.search.strip().lower()
+
+    @property
+    def whole_address(self) -> str | None:
+        wanted = self.address_part
+        return wanted if WHOLE_ADDRESS.fullmatch(wanted) else None
 
 
 def queue_row(
@@ -107,6 +113,9 @@ def _messages_where(statuses: tuple[InboundStatus, ...] | None, asked: Asked) ->
     if asked.reference:
         case_id = select(Case.id).where(Case.reference == asked.reference).scalar_subquery()
         where.append(InboundMessage.case_id == case_id)
+    elif asked.whole_address:
+        # Along the sender's index: a whole address costs that sender's messages.
+        where.append(InboundMessage.from_address == asked.whole_address)
     elif asked.address_part:
         sender = func.lower(InboundMessage.from_address)
         where.append(sender.contains(asked.address_part, autoescape=True))
