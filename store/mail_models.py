@@ -68,7 +68,7 @@ class InboundMessage(Base):
         # The caseworkers' queue: one status's messages, newest first, a page at a time.
         Index("ix_inbound_messages_status_received", "status", "received_at", "id"),
         # ... and one sender's messages (addresses are stored lower-cased).
-        Index("ix_inbound_messages_from_address", "from_address", "received_at"),
+        Index("ix_inbound_messages_from_address", "from_address", "status", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,7 +21,11 @@ depends_on = None
 
 INDEXES = (
     ("ix_inbound_messages_status_received", "inbound_messages", ["status", "received_at", "id"]),
-    ("ix_inbound_messages_from_address", "inbound_messages", ["from_address", "received_at"]),
+    (
+        "ix_inbound_messages_from_address",
+        "inbound_messages",
+        ["from_address", "status", "received_at"],
+    ),
     ("ix_cases_stage_created", "cases", ["stage", "created_at", "id"]),
     ("ix_cases_day0", "cases", ["day0"]),
     ("ix_advice_requests_status_due", "advice_requests", ["status", "due_on"]),
