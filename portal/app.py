@@ -25,6 +25,7 @@ from portal.forms import CsrfRefused
 from portal.guards import AddSecurityHeaders, LimitBodySize
 from portal.identity import SignInNeeded
 from portal.pages import render
+from portal.queue.access import CASEWORKER
 from portal.sessions import IDLE_MINUTES, cookie_name, session_key
 
 # Who may use a route: anyone, or only signed-in people (the endpoint takes `SignedIn`).
@@ -57,7 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/register", register_page.show_register),
     Route("POST", "/register", register_page.take_register),
     Route("GET", "/healthz", health.report_health),
-    *(Route(*row) for row in caseworker_queue.ROUTES),
+    *(Route(m, p, endpoint, CASEWORKER) for m, p, endpoint in caseworker_queue.ROUTES),
 )
 
 
