@@ -49,8 +49,13 @@ def outcome_of(services: Services, inbound_id: int) -> Outcome:
         reference = None
         if message.case_id:
             reference = session.scalar(select(Case.reference).where(Case.id == message.case_id))
-        reasons = [{**r, "message": Reason.from_row(r).sentence()} for r in message.reasons or []]
-        if message.status in (InboundStatus.FAILED, InboundStatus.PARKED) and message.last_error:
-            reasons.append({"code": "processing-failed", "message": message.last_error})
-        parsed_id = message.message_key if not message.message_key.startswith("sha256:") else None
-        return Outcome(message.id, parsed_id, str(message.status), reference, reasons)
+        return outcome_from(message, reference)
+
+
+def outcome_from(message: InboundMessage, reference: str | None) -> Outcome:
+    """The outcome of a message row already loaded (with its case's reference, if any)."""
+    reasons = [{**r, "message": Reason.from_row(r).sentence()} for r in message.reasons or []]
+    if message.status in (InboundStatus.FAILED, InboundStatus.PARKED) and message.last_error:
+        reasons.append({"code": "processing-failed", "message": message.last_error})
+    parsed_id = message.message_key if not message.message_key.startswith("sha256:") else None
+    return Outcome(message.id, parsed_id, str(message.status), reference, reasons)

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
 from portal import health, professional
+from portal import queue as caseworker_queue
 from portal.account import held, links, register, sign_in
 from portal.casework import case_pages, compliance_pages
 from portal.casework.caseworkers import CaseworkersOnly, refuse_non_caseworker
@@ -66,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
     *(Route(method, path, endpoint, CASEWORKERS) for method, path, endpoint in case_pages.ROUTES),
     *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
     *(Route(method, path, endpoint, SIGNED_IN) for method, path, endpoint in professional.ROUTES),
+    *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in caseworker_queue.ROUTES),
 )
 
 

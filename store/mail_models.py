@@ -39,6 +39,8 @@ class InboundMessage(Base):
     - `accepted`: a valid form was recorded (`submission_id`, `case_id` set); confirmation queued.
     - `rejected`: answered with every problem at once (`reasons`), the sender's PDF returned.
     - `quarantined`: held unopened for a person (a hostile or unreadable PDF, a suspected attack).
+      A caseworker may release it (back to `received`, `released_by` set, its holds then waived)
+      or reject it with a reason the sender is emailed (`rejected`).
     - `awaiting_verification`: a valid form from a sender not yet proven to own the address; a
       one-time code was emailed. The right code puts it back to `received` with
       `sender_verified = "code"`, and it is processed again from its raw bytes.
@@ -48,7 +50,7 @@ class InboundMessage(Base):
       `duplicate_of_id` names the first.
     - `failed`: processing raised (a bug or an outage); retried from `next_attempt_at`.
     - `parked`: failed `MAX_INBOUND_ATTEMPTS` times (counting claims whose worker died); left for a
-      caseworker, who may set it back to `received`.
+      caseworker, who may set it back to `received` (as they may a `failed` one) or reject it.
 
         received -> processing -> accepted | rejected | quarantined | awaiting_verification
                                   | ignored | duplicate | failed
@@ -63,7 +65,13 @@ class InboundMessage(Base):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        # The caseworkers' queue: one status's messages, newest first, a page at a time.
+        Index("ix_inbound_messages_status_received", "status", "received_at", "id"),
+        # ... and one sender's messages (addresses are stored lower-cased).
+        Index("ix_inbound_messages_from_address", "from_address", "status", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -95,6 +103,9 @@ class InboundMessage(Base):
     # said so), "code" (they gave the one-time code we emailed) or "web" (uploaded by the account
     # signed in with its password and two-step code); None: not shown.
     sender_verified: Mapped[str | None] = mapped_column(String(10))
+    # The caseworker who released the message from quarantine: processed again, it is not held
+    # a second time for what they looked at (the holds are waived, every other check runs).
+    released_by: Mapped[str | None] = mapped_column(String(EMAIL))
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")
 

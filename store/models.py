@@ -98,6 +98,11 @@ class Case(Base):
     """
 
     __tablename__ = "cases"
+    # The caseworkers' queue: new requests newest first, and the deadlines at risk by day 0.
+    __table_args__ = (
+        Index("ix_cases_stage_created", "stage", "created_at", "id"),
+        Index("ix_cases_day0", "day0"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -122,6 +127,8 @@ class AdviceRequest(Base):
     six-week clock (reg 8) from `sent_on` to `due_on`."""
 
     __tablename__ = "advice_requests"
+    # The caseworkers' queue: open requests past their due date.
+    __table_args__ = (Index("ix_advice_requests_status_due", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

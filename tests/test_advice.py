@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import SECRET_KEY
 from fill_engines import fill_with_pdfium, fill_with_pikepdf
+from intake.views.case import queue_rows
 from mail_factory import (
     attached_files,
     body_texts,
@@ -54,7 +55,6 @@ from intake.cases.advice_requests import (
     request_advice,
     withdraw,
 )
-from intake.cases.case_view import queue_rows
 from intake.errors import CommandFailed
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from conftest import SENCO
 from fill_engines import fill_with_pypdf
+from intake.views.case import case_document
 from mail_factory import attached_files, form_reply, supporting_file
 from sqlalchemy import delete, select, update
 from test_advice import (  # noqa: F401 (adviser is a fixture)
@@ -30,7 +31,6 @@ from test_cli import initialised_home, run
 
 from documents import get_form, pdf_values
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.cases.case_view import case_document
 from intake.cases.stages import move_case
 from intake.replies import personal_request_form
 from store import AuditEntry, AuditEntryImmutable, Case, Database, InboundStatus

@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import pytest
 from casework import signed_in_caseworker
+from intake.views.case import case_document
 from sqlalchemy import select
 from test_timeline import DAY0, move, new_case
 from web_client import served
 
-from intake.cases.case_view import case_document
-from intake.cases.compliance import case_returns, monthly_figures
 from intake.cases.stages import record_exception
+from intake.views.compliance import case_returns, monthly_figures
 from store import Case
 
 TO_DECISION = ("DECISION_TO_ASSESS_DUE",)

@@ -32,6 +32,7 @@ INTAKE_ORDER = (
     "screening",
     "cases",
     "accounts",
+    "views",
     "pipeline",
     "reminders",
     "cli",

@@ -9,12 +9,12 @@ import dataclasses
 from datetime import timedelta
 
 from conftest import SENCO
+from intake.views.case import queue_rows
 from mail_factory import build_message, form_reply, supporting_file
 from sqlalchemy import select, update
 
 from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
-from intake.cases.case_view import queue_rows
 from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message

@@ -113,6 +113,16 @@ EXPECTED = {
     ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404),
     ("GET", "/children/{reference}/receipt/{submission}"): (303, 404),
     ("POST", "/children/{reference}/upload"): (303, 404),
+    # The caseworkers' queue (tests/test_portal_queue.py): refused to a professional.
+    ("GET", "/queue"): (303, 403),
+    ("GET", "/messages/{inbound_id}"): (303, 403),
+    ("GET", "/messages/{inbound_id}/raw"): (303, 403),
+    ("POST", "/messages/{inbound_id}/release"): (303, 403),
+    ("POST", "/messages/{inbound_id}/process-again"): (303, 403),
+    ("POST", "/messages/{inbound_id}/reject"): (303, 403),
+    ("GET", "/registrations"): (303, 403),
+    ("POST", "/registrations/{professional_id}/approve"): (303, 403),
+    ("POST", "/registrations/{professional_id}/decline"): (303, 403),
 }
 
 

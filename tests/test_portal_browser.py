@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 from web_client import PASSWORD, emailed_code, emailed_link, served
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -126,3 +127,63 @@ def test_register_activate_sign_out_and_sign_in_with_an_emailed_code(
         cookies = page.context.cookies()
         session = next(c for c in cookies if c["name"] == "intake_session")
         assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+
+def test_a_caseworker_releases_a_quarantined_message_and_sees_the_case_appear(
+    services, browser_page
+) -> None:
+    from test_portal_queue import CASEWORKER, caseworker_account, quarantined_request
+
+    from intake.serve import RunningService
+    from portal import WebServer, create_app
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    inbound_id = quarantined_request(services)
+    caseworker_account(services)
+    port = free_port()
+    # The web pages and the pipeline worker together, as `intake serve` runs them.
+    service = RunningService(
+        services, smtp=False, imap=False, web=WebServer(create_app(services), "127.0.0.1", port)
+    )
+    service.start()
+    site, page = f"http://127.0.0.1:{port}", browser_page
+    try:
+        page.goto(f"{site}/sign-in")
+        page.get_by_label("Email address").fill(CASEWORKER)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Security code").fill(emailed_code(services))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{site}/")
+
+        page.get_by_role("link", name="Intake queue").click()
+        page.get_by_role("link", name=re.compile("Quarantined")).click()
+        row_link = page.get_by_role("link", name=f"Message {inbound_id}", exact=True)
+        expect(row_link).to_be_visible()
+        snap(page, "10-queue-quarantined")
+
+        row_link.click()
+        expect(page.get_by_role("heading", name="Why it ended here")).to_be_visible()
+        expect(
+            page.get_by_text("This form was issued to a different email address")
+        ).to_be_visible()
+        snap(page, "11-message-quarantined")
+        page.get_by_label("Note for the audit log (optional)").fill("Checked with the school")
+        page.get_by_role("button", name="Release from quarantine").click()
+        expect(page.get_by_text("Released from quarantine.")).to_be_visible()
+
+        for _ in range(40):  # the pipeline worker takes it within a second or two
+            page.reload()
+            if page.locator(".tag", has_text="Accepted").count():
+                break
+            page.wait_for_timeout(250)
+        expect(page.locator("p.body .tag")).to_have_text("Accepted")
+        reference = page.get_by_role("link", name=re.compile(r"^EHC-\d{4}-\d{6}$")).inner_text()
+        snap(page, "12-message-released-accepted")
+
+        page.get_by_role("link", name="Intake queue").click()
+        page.get_by_role("link", name=re.compile("New requests")).click()
+        expect(page.get_by_role("link", name=reference, exact=True)).to_be_visible()
+        snap(page, "13-queue-new-requests")
+    finally:
+        service.stop()

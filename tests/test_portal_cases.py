@@ -22,8 +22,8 @@ from conftest import SENCO
 from sqlalchemy import select
 from web_client import PASSWORD, Visitor, active_account, problems_on, served, sign_in
 
-from intake.cases.case_page import rag
 from intake.reminders.mail import ADVICE_REMINDER, outbox_composer
+from intake.views.case_page import rag
 from store import AdviceRequest, AdviceStatus, AuditEntry, Case, OutboxMessage
 
 ADVISER = "ffion.ep@eps.example.gov.uk"

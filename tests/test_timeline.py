@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from intake.views.case import case_document
 from sqlalchemy import func, select
 from test_cli import initialised_home, run
 
-from intake.cases.case_view import case_document
 from intake.cases.stages import HistoryBroken, case_events, move_case, record_exception, replay
 from intake.cases.timeline import (
     FORWARD_MOVES,

@@ -13,6 +13,7 @@ import dataclasses
 import re
 
 import pytest
+from intake.views.case import queue_rows
 from mail_factory import (
     TRUSTED_AUTHSERV,
     authentication_results,
@@ -29,7 +30,6 @@ from documents import get_form, issue_token, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.accounts.codes import CodeResult
 from intake.cases.accounts import add_professional
-from intake.cases.case_view import queue_rows
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form

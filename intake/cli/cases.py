@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from intake.cases.advice_requests import find_case
-from intake.cases.case_view import case_document, form_version_label
 from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import STAGES, ExceptionGround, StageCode, stage_name
 from intake.cli.args import ACTOR_HELP, Choice, default_actor, iso_date, slug
 from intake.cli.opened import opened
 from intake.cli.tables import local_time, print_table
 from intake.errors import CommandFailed
+from intake.views.case import case_document, form_version_label
 from store import Case
 
 # A stage is typed as its code (`parties-notified`); its display name is accepted too.

@@ -26,7 +26,6 @@ from pathlib import Path
 from documents import get_form, read_pdf_fields, render_form
 from documents.schema import TOKEN_FIELD
 from intake.cases.accounts import add_professional
-from intake.cases.case_view import case_document
 from intake.cli.demo_advice import tell_the_advice_story
 from intake.cli.opened import opened
 from intake.errors import CommandFailed
@@ -34,6 +33,7 @@ from intake.logs import configure_logging
 from intake.replies import Thread, send_request_form
 from intake.serve import RunningService
 from intake.services import Services
+from intake.views.case import case_document
 
 # The two mistakes our professional makes: a postcode one character short, and no signature.
 MISTAKES = {"postcode": "LE1 6Z", "signed_name": None}

@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 
 from documents import ORGANISATION_TYPES, ROLES
 from intake.cases.accounts import add_professional, professional_summary
-from intake.cases.case_view import queue_rows
 from intake.cli.args import JSON_HELP, Choice
 from intake.cli.cases import add_case_commands
 from intake.cli.opened import one_line, opened, unreachable_reason
@@ -29,6 +28,7 @@ from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from intake.services import make_home
+from intake.views.case import queue_rows
 from notifier import outbox_rows
 from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade

@@ -59,6 +59,11 @@ class Context:
             duplicate_of=earlier.inbound_message_id,
         )
 
+    @property
+    def released(self) -> bool:
+        """A caseworker released the message from quarantine: it is not held again."""
+        return self.message.released_by is not None
+
     def can_reply(self) -> bool:
         return bool(self.thread.address)
 

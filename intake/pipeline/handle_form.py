@@ -4,6 +4,8 @@ with every problem at once (advice forms go on to `handle_advice`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from documents import FormCheck, render_receipt
 from intake.cases.request_records import attachment_problems, find_duplicate, record_request
 from intake.cases.timeline import timeline_rows
@@ -16,7 +18,7 @@ from intake.pipeline.problems import problems_reply
 from intake.pipeline.routing import Match
 from intake.pipeline.trust import kept_to_its_child, proven_or_held
 from intake.reasons import Reason, reason
-from intake.replies import personal_request_form, send_request_form
+from intake.replies import Thread, personal_request_form, send_request_form
 from store import InboundStatus, Professional
 
 
@@ -36,6 +38,9 @@ def on_form(ctx: Context, found: Match) -> None:
         answer_with_fresh_form(ctx, found, "specimen-form")
         return
     issued_to = ctx.session.get(Professional, token.professional_id)
+    if issued_to is not None and ctx.released:
+        answer_its_owner(ctx, issued_to)
+        found = replace(found, sender=issued_to)
     if issued_to is None or found.sender is None or found.sender.id != issued_to.id:
         ctx.finish(
             InboundStatus.QUARANTINED, [reason("sender-mismatch", issued_to=token.professional_id)]
@@ -54,6 +59,17 @@ def on_form(ctx: Context, found: Match) -> None:
         on_advice(ctx, found)
         return
     on_request(ctx, found)
+
+
+def answer_its_owner(ctx: Context, owner: Professional) -> None:
+    """A caseworker released the message: the form is the professional's it was issued to, who
+    hears what becomes of it, whoever sent it (another address, or no single mailbox at all)."""
+    sent_by_owner = ctx.thread.address.lower() == owner.email.lower()
+    ctx.thread = (
+        replace(ctx.thread, address=owner.email)
+        if sent_by_owner
+        else Thread(owner.email, None, (), ctx.message.id)
+    )
 
 
 def answer_with_fresh_form(ctx: Context, found: Match, code: str) -> None:

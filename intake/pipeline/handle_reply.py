@@ -52,7 +52,9 @@ def on_status(ctx: Context, found: Match) -> None:
 def on_no_form(ctx: Context, found: Match) -> None:
     """No readable form of ours: documents for a request the reply names are added to it;
     otherwise say what we found and send the form they need."""
-    hostile = any(check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable)
+    hostile = not ctx.released and any(
+        check.outcome in HOSTILE_OUTCOMES for _, check in found.unreadable
+    )
     case = replied_case(ctx, found)
     if case is not None and ctx.parsed.attachments and not hostile:
         # Documents join a child's case: from a proven sender only, else they wait for the code.

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from intake.parse.message import parse_message
+from intake.parse.message import ParsedMessage, parse_message
 from intake.pipeline.context import Context
 from intake.pipeline.routes import route_and_handle
 from intake.replies import Thread
-from intake.screening.checks import reply_address, screen
+from intake.screening.checks import reply_address, screen, waive_holds
 from intake.services import Services
 from store import (
     InboundMessage,
@@ -61,14 +61,10 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
     parsed = parse_message(raw)
     screening = screen(parsed, message.size, services.screen_limits)
     decisions = [dict(d) for d in screening.decisions]
-    thread = Thread(
-        # "" when the sender is no single valid mailbox: then nothing is ever sent back.
-        address=reply_address(parsed),
-        message_id=f"<{parsed.message_id_as_sent}>" if parsed.message_id_as_sent else None,
-        references=tuple(f"<{r}>" for r in parsed.references_as_sent),
-        inbound_id=message.id,
-    )
-    ctx = Context(services, session, message, parsed, thread)
+    ctx = Context(services, session, message, parsed, reply_thread(parsed, message.id))
+    if ctx.released:
+        screening = waive_holds(screening)
+        decisions.append({"check": "released", "hit": True, "detail": message.released_by})
     if screening.verdict == "ignore":
         ctx.finish(InboundStatus.IGNORED, screening.reasons, decisions=decisions)
         return
@@ -79,3 +75,14 @@ def process_message(services: Services, session, message: InboundMessage) -> Non
         ctx.refuse(screening.reasons, decisions)
         return
     route_and_handle(ctx, message.envelope_to or [], decisions)
+
+
+def reply_thread(parsed: ParsedMessage, inbound_id: int) -> Thread:
+    """Where an answer to the message goes and threads: "" as the address when the sender is no
+    single valid mailbox, and then nothing is ever sent back."""
+    return Thread(
+        address=reply_address(parsed),
+        message_id=f"<{parsed.message_id_as_sent}>" if parsed.message_id_as_sent else None,
+        references=tuple(f"<{r}>" for r in parsed.references_as_sent),
+        inbound_id=inbound_id,
+    )

@@ -71,7 +71,7 @@ def route_and_handle(
     decisions.append({"check": "route", "hit": True, "detail": row.name})
     # Our forms never carry scripts or automatic actions: a form that does was changed since we
     # sent it, so it is held unopened for a person, whatever route it took.
-    if (held := active_form_reason(found.pdf)) is not None:
+    if (held := active_form_reason(found.pdf)) is not None and not ctx.released:
         decisions.append({"check": "form-active-content", "hit": True, "detail": held.detail})
         ctx.finish(InboundStatus.QUARANTINED, [held], decisions=decisions)
         return found

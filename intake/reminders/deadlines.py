@@ -27,10 +27,10 @@ from intake.cases.timeline import (
 from intake.reminders.report import Queued, ReminderItem, domain_of
 from intake.reminders.sql import dialect_of, upsert_insert
 from intake.services import Services
+from intake.views.queue import DEADLINE_NOTICE
 from notifier import RateLimit, compose_email, enqueue
 from store import Case, Professional, ReminderSent
 
-DEADLINE_NOTICE = timedelta(days=7)
 # Scheduled mail cannot loop (each warning is claimed once), and a caseworker may rightly get
 # dozens of deadline warnings in one run: the outbox's loop breaker is set well above that.
 SCHEDULED_RATE_LIMIT = RateLimit(per_hour=500)

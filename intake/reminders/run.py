@@ -5,7 +5,7 @@ Reminders go out on working days only (`intake.reminders.working_days`: Monday t
 configured time zone, less the bank holidays of England and Wales and `INTAKE_CLOSED_DAYS`): a
 run on any other day queues nothing. A run sends the thresholds that fell after the last
 finished run (at most `CATCH_UP_DAYS` back) and up to its day. `intake queue` shows overdue
-advice from the requests themselves (`intake.cases.case_view.overdue_advice_rows`).
+advice from the requests themselves (`intake.views.queue.overdue_advice`).
 
 Exactly once: each reminder is claimed by a row with a unique key, so a second claim (a second
 run the same day, after a restart, or at the same moment) inserts nothing. An advice reminder is

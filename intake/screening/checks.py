@@ -40,6 +40,7 @@ __all__ = [
     "Screening",
     "reply_address",
     "screen",
+    "waive_holds",
 ]
 
 # "hold" quarantines the message for a caseworker, unanswered; "flag" only records what it saw
@@ -281,6 +282,16 @@ CHECKS: tuple[Check, ...] = (
         active_pdfs,
     ),
 )
+
+
+def waive_holds(screening: Screening) -> Screening:
+    """The verdict once a caseworker has released a held message: the holds waived, every other
+    hit standing (a rejection still goes only to an address that is one mailbox)."""
+    if screening.verdict != "hold":
+        return screening
+    holding = {check.name for check in CHECKS if check.verdict == "hold"}
+    kept = [r for r in screening.reasons if r.params.get("check") not in holding]
+    return Screening("reject" if kept else "pass", kept, screening.decisions)
 
 
 def screen(

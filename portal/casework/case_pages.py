@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from intake.views.case import case_document, form_version_label
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,18 +26,17 @@ from intake.cases.advice_requests import (
     find_case,
     request_advice,
 )
-from intake.cases.case_page import (
+from intake.cases.stages import move_case, record_exception
+from intake.cases.timeline import ExceptionGround, stage_name
+from intake.errors import CommandFailed
+from intake.reminders.by_hand import send_reminder_now
+from intake.views.case_page import (
     audit_trail,
     case_attachment,
     rag,
     record_file_downloaded,
     submission_details,
 )
-from intake.cases.case_view import case_document, form_version_label
-from intake.cases.stages import move_case, record_exception
-from intake.cases.timeline import ExceptionGround, stage_name
-from intake.errors import CommandFailed
-from intake.reminders.by_hand import send_reminder_now
 from portal.casework.caseworkers import Caseworker
 from portal.forms import CheckedForm, SentForm
 from portal.identity import services_of

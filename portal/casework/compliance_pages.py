@@ -1,7 +1,7 @@
 """Compliance with the statutory time limits, for caseworkers: by month, the share of decisions
 whether to assess made within 6 weeks and of final plans issued within 20 weeks, on time and on
 time or excused by an exception; and a CSV of every case's dates and outcomes for the SEN2 return.
-The counting is the database's (`intake.cases.compliance`)."""
+The counting is the database's (`intake.views.compliance`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from intake.cases.compliance import MonthFigures, case_returns, monthly_figures
+from intake.views.compliance import MonthFigures, case_returns, monthly_figures
 from portal.casework.caseworkers import Caseworker
 from portal.identity import services_of
 from portal.pages import render

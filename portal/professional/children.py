@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from intake.cases.professional_cases import (
+from intake.cases.timeline import shown_date
+from intake.views.professional_cases import (
     case_progress_for,
     children_of,
     my_advice_form,
@@ -18,7 +19,6 @@ from intake.cases.professional_cases import (
     my_receipt,
     my_request_form,
 )
-from intake.cases.timeline import shown_date
 from notifier import Attachment
 from portal.identity import SignedIn, services_of
 from portal.pages import PAGE_HEADERS, Problem, render

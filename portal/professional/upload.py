@@ -13,9 +13,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from intake.cases.professional_cases import my_case
 from intake.outcomes import Outcome
 from intake.pipeline.upload import UploadedFile, receive_upload
+from intake.views.professional_cases import my_case
 from portal.forms import CsrfRefused
 from portal.identity import SignedIn, services_of
 from portal.pages import problem, render

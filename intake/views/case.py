@@ -1,202 +1,30 @@
-"""Cases and the intake queue as the CLI (and later the dashboard) shows them."""
+"""Cases as `intake case show` (and the web) shows them; the intake queue is in
+`intake.views.queue` and `intake.views.queue_lists`."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from intake.cases.timeline import (
     REQUEST_RECEIVED,
-    StageCode,
     allowed_moves,
     case_clock,
     stage_code,
     stage_name,
 )
-from intake.outcomes import outcome_of
 from intake.services import Services
-from notifier import RATE_LIMITED_ACTION
+from intake.views.queue_lists import queue_rows as queue_rows
 from store import (
     AdviceRequest,
-    AdviceStatus,
     Attachment,
     AuditEntry,
     Case,
-    InboundMessage,
-    InboundStatus,
-    OutboxMessage,
-    OutboxStatus,
     Submission,
     TimelineEvent,
 )
-
-# A new case's stage: its code, or its display name as stored before codes were.
-NOT_YET_DECIDED = (StageCode.REQUEST_RECEIVED.value, REQUEST_RECEIVED)
-
-# What a caseworker must look at: held mail, mail that failed, and forms waiting for proof.
-NEEDS_A_PERSON = (
-    InboundStatus.QUARANTINED,
-    InboundStatus.AWAITING_VERIFICATION,
-    InboundStatus.FAILED,
-    InboundStatus.PARKED,
-)
-
-
-def queue_row(
-    kind: str,
-    row_id: object,
-    status: str,
-    at: datetime | date,
-    sender: str | None,
-    summary: str,
-    reference: str | None = None,
-    **more: Any,
-) -> dict[str, Any]:
-    """One line of `intake queue --json`: every kind of row has these keys (a case has no
-    `reference` but itself); messages add their subject and reasons."""
-    row = {"type": kind, "id": row_id, "status": status, "received_at": at.isoformat()}
-    row["from"] = sender
-    if reference is not None:
-        row["reference"] = reference
-    return {**row, **more, "summary": summary}
-
-
-def queue_rows(services: Services, status: str | None) -> list[dict[str, Any]]:
-    """Messages needing a person (or of one status, or all), then, in the default queue, replies
-    the rate limit held back, mail that could not be delivered, advice that is overdue, and
-    cases not yet decided."""
-    with services.db.session() as session:
-        statement = select(InboundMessage).order_by(InboundMessage.received_at)
-        if status and status != "all":
-            statement = statement.where(InboundMessage.status == InboundStatus(status))
-        elif not status:
-            statement = statement.where(InboundMessage.status.in_(NEEDS_A_PERSON))
-        messages = list(session.scalars(statement))
-        cases = (
-            []
-            if status
-            else list(
-                session.scalars(
-                    select(Case).where(Case.stage.in_(NOT_YET_DECIDED)).order_by(Case.id)
-                )
-            )
-        )
-        case_rows = [
-            queue_row(
-                "case", c.reference, c.stage, c.created_at, c.requested_by.email,
-                f"day 0 {c.day0.isoformat()}",
-            )
-            for c in cases
-        ]  # fmt: skip
-        advice_rows = [] if status else overdue_advice_rows(session, services.today())
-        held_rows = [] if status else held_mail_rows(session, services.now())
-        held_rows += [] if status else undelivered_mail_rows(session, services.now())
-        ids = [(m.id, m.received_at, m.from_address, m.subject) for m in messages]
-    rows = []
-    for inbound_id, received_at, sender, subject in ids:
-        outcome = outcome_of(services, inbound_id)
-        summary = "; ".join(r["message"] for r in outcome.reasons)[:300]
-        row = queue_row("message", inbound_id, outcome.status, received_at, sender, summary)
-        row.update(
-            subject=subject, reference=outcome.reference, reasons=outcome.as_dict()["reasons"]
-        )
-        rows.append(row)
-    return rows + held_rows + advice_rows + case_rows
-
-
-# Mail the outbox's loop breaker held back, or that failed for good, is shown for a week: long
-# enough to be seen and acted on, short enough that a mail loop long stopped (or a relay fault
-# long mended) does not fill the queue for ever. `intake outbox --status failed` lists them all.
-HELD_MAIL_SHOWN_FOR = timedelta(days=7)
-
-
-def held_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
-    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
-    held = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.action == RATE_LIMITED_ACTION, AuditEntry.at >= now - HELD_MAIL_SHOWN_FOR)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    )
-    return [
-        queue_row(
-            "held-mail",
-            entry.id,
-            "rate-limited",
-            entry.at,
-            entry.detail.get("recipient"),
-            f"{entry.detail.get('kind')} email to {entry.detail.get('recipient')} not sent:"
-            f" {held_because(entry.detail)}",
-            f"{entry.subject_type} {entry.subject_id}",
-        )
-        for entry in held
-    ]
-
-
-def held_because(detail: dict[str, Any]) -> str:
-    """Which rate limit held an email back, from its audit entry (`notifier.outbox.enqueue`)."""
-    if (
-        detail.get("per_hour") is not None
-        and detail.get("queued_last_hour", 0) >= detail["per_hour"]
-    ):
-        return (
-            f"{detail['queued_last_hour']} already queued to them in an hour"
-            f" (limit {detail['per_hour']})"
-        )
-    return (
-        f"{detail.get('same_reason_last_day')} replies for {detail.get('reason')} already queued"
-        f" to them in a day (limit {detail.get('per_reason_per_day')})"
-    )
-
-
-def undelivered_mail_rows(session, now: datetime) -> list[dict[str, Any]]:
-    """Outbox mail that failed for good (refused by the relay, out of retries, or impossible to
-    compose): the professional never got it, so a person must look."""
-    failed = session.execute(
-        select(OutboxMessage, Case.reference)
-        .outerjoin(Case, Case.id == OutboxMessage.case_id)
-        .where(
-            OutboxMessage.status == OutboxStatus.FAILED,
-            OutboxMessage.created_at >= now - HELD_MAIL_SHOWN_FOR,
-        )
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    )
-    return [
-        queue_row(
-            "undelivered-mail",
-            row.id,
-            "failed",
-            row.created_at,
-            row.to_address,
-            f"{row.kind} email to {row.to_address} not delivered: {row.last_error}",
-            case_reference
-            or (f"inbound_message {row.inbound_message_id}" if row.inbound_message_id else None),
-        )
-        for row, case_reference in failed
-    ]
-
-
-def overdue_advice_rows(session, today: date) -> list[dict[str, Any]]:
-    """Advice requests still open after their due date, longest overdue first."""
-    overdue = session.scalars(
-        select(AdviceRequest)
-        .where(AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on < today)
-        .order_by(AdviceRequest.due_on, AdviceRequest.id)
-    )
-    return [
-        queue_row(
-            "advice",
-            a.reference,
-            "overdue",
-            a.sent_on,
-            a.professional.email,
-            f"{a.advice_type} advice for {a.case.reference} was due {a.due_on.isoformat()}:"
-            f" {(today - a.due_on).days} day(s) overdue",
-            a.case.reference,
-        )
-        for a in overdue
-    ]
 
 
 def case_document(
