@@ -7,6 +7,12 @@ import threading
 import time
 
 import uvicorn
+
+# anyio imports its file helpers lazily, on the first static file served: imported here, by the
+# thread that starts the server, that import never happens inside a request. (Under pytest a
+# first import inside the server's thread parses with assertion rewriting, which CPython 3.11
+# can fail with "AST constructor recursion depth mismatch".)
+from anyio import open_file  # noqa: F401
 from fastapi import FastAPI
 
 # How long `start` waits for the port to be bound before calling the start a failure.
