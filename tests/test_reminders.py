@@ -400,3 +400,30 @@ def test_remind_command_dry_run_lists_as_json_and_queues_nothing(tmp_path) -> No
     weekend = run(tmp_path, "remind", "--today", "2026-01-10")
     assert weekend.returncode == 0 and "not a working day" in weekend.stderr
     database.close()
+
+
+def test_the_days_reminders_are_found_from_the_plans_dates_on_sqlite(sqlite_database) -> None:
+    """SQLite has no statistics on the plan's dates: offered the queue's index on
+    (status, due_on), it read every open advice request in date order (75 times slower with
+    100,000 of them, benchmarks/remind.py). The run's selection must start from the plan."""
+    from intake.reminders.sql import advice_statements, plan_document
+
+    day = date(2026, 1, 7)
+    listing = advice_statements("sqlite").listing
+    compiled = listing.compile(sqlite_database.engine)
+    params = compiled.construct_params(
+        {
+            "plan": plan_document({day: ("due-today", day)}, day),
+            "due_dates": [day],
+            "today": day.isoformat(),
+        }
+    )
+    values = tuple(
+        v.isoformat() if isinstance(v, date) else v
+        for v in (params[name] for name in compiled.positiontup)
+    )
+    with sqlite_database.engine.connect() as connection:
+        plan = " ".join(
+            row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values)
+        )
+    assert "advice_requests USING INDEX ix_advice_requests_due_on" in plan, plan

@@ -114,9 +114,19 @@ def owed_advice(dialect: str, plan: FromClause) -> Select[Any]:
     """The open advice requests of `planned_advice` owed a reminder by `plan`: none for a
     threshold on or before the day the request went out."""
     return planned_advice(dialect, plan).where(
-        AdviceRequest.status == AdviceStatus.OPEN,
+        open_request(dialect),
         or_(AdviceRequest.sent_on.is_(None), AdviceRequest.sent_on < plan.c.fell_on),
     )
+
+
+def open_request(dialect: str) -> Any:
+    """`status = 'open'`. On SQLite written `+status`, which SQLite's planner takes as a sign to
+    serve the test from no index: it has no statistics on the plan's dates, and given the queue's
+    index on (status, due_on) it would read every open request in due-date order (600 ms for
+    100,000) instead of starting from the plan's few dates (8 ms)."""
+    if dialect == "sqlite":
+        return literal_column(f"+{AdviceRequest.__tablename__}.status") == AdviceStatus.OPEN.value
+    return AdviceRequest.status == AdviceStatus.OPEN
 
 
 @dataclass(frozen=True)
