@@ -2,7 +2,8 @@
 arrival in the mailbox to its confirmation at the relay, and how much memory a 25 MB message takes.
 
 Run `.venv/bin/python benchmarks/ingest.py [--messages N] [--latency-messages M] [--json]`.
-Everything runs on SQLite in temporary INTAKE_HOME folders with the built-in defaults. It prints,
+Everything runs on SQLite in temporary INTAKE_HOME folders with the built-in defaults (and the
+receiving server trusted, so the replies' DMARC pass proves their senders). It prints,
 side by side: (i) full pipeline throughput (capture_message + process_all, outbox rows and receipt
 PDFs included) and (ii) the floor for the same messages (MIME parse and PDF field read alone),
 with that same work spread over every CPU without the sandbox, the ceiling for any pipeline;
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from imapclient import IMAPClient  # noqa: E402
-from mail_factory import DOCX, form_reply, supporting_file  # noqa: E402
+from mail_factory import DOCX, TRUSTED_AUTHSERV, form_reply, supporting_file  # noqa: E402
 from mail_servers import PASSWORD, Dovecot, RelaySink  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -64,9 +65,11 @@ LARGE_MARGIN_BYTES = 64 * 1024
 
 
 def fresh_services(parent: Path, name: str) -> Services:
-    """Services on the built-in defaults: SQLite under a new INTAKE_HOME, nothing else set."""
-    settings = load_settings(environ={"INTAKE_HOME": str(parent / name)}, toml_path=None)
-    return open_services(settings)
+    """Services on the built-in defaults: SQLite under a new INTAKE_HOME, and the receiving
+    server's authserv-id trusted, as a council's deployment has it, so that the replies' DMARC
+    pass (which `form_reply` writes) proves their senders and no form waits for a code."""
+    environ = {"INTAKE_HOME": str(parent / name), "INTAKE_TRUSTED_AUTHSERV": TRUSTED_AUTHSERV}
+    return open_services(load_settings(environ=environ, toml_path=None))
 
 
 def add_senco(services: Services, n: int):
@@ -193,13 +196,19 @@ def profile_throughput(services: Services, messages: list[bytes], top: int = 25)
 
 
 def large_reply(services: Services, professional) -> bytes:
-    """A valid form with both listed files, one of them random bytes filling the message up to
-    just under the size limit (~24 MB of base64 on the wire)."""
+    """A valid form with both listed files and more, random bytes filling the message up to just
+    under the size limit (~24 MB of base64 on the wire), each file under the per-file limit."""
     small, _ = valid_reply(services, professional, 10**6)
     room = services.settings.max_message_bytes - LARGE_MARGIN_BYTES - len(small)
     # base64 with CRLF every 76 characters: 78 bytes on the wire per 57 bytes of file.
-    data = b"PK\x03\x04" + os.urandom(room * 57 // 78)
-    files = [supporting_file(LISTED_FILES[0]), (LISTED_FILES[1], DOCX, data)]
+    data = os.urandom(room * 57 // 78)
+    per_file = services.settings.max_attachment_bytes - 1024
+    chunks = [data[i : i + per_file] for i in range(0, len(data), per_file)]
+    names = [LISTED_FILES[1], *(f"appendix-{n}.docx" for n in range(2, len(chunks) + 1))]
+    files = [
+        supporting_file(LISTED_FILES[0]),
+        *((name, DOCX, b"PK\x03\x04" + chunk) for name, chunk in zip(names, chunks, strict=True)),
+    ]
     raw, _ = valid_reply(services, professional, 10**6 + 1, files)
     if len(raw) > services.settings.max_message_bytes:
         raise SystemExit(f"the large message is {len(raw)} bytes, over the limit")
