@@ -16,7 +16,7 @@ from intake.accounts.codes import new_totp_secret, totp_matches, totp_uri
 from intake.accounts.document_passwords import set_document_password
 from intake.accounts.links import peek_link
 from intake.accounts.passwords import password_problem
-from portal.account.qr import qr_svg
+from portal.account.qr import app_enrolment
 from portal.forms import CheckedForm, SentForm
 from portal.identity import services_of
 from portal.pages import Problem, problem, render, worded
@@ -59,8 +59,7 @@ def activation_page(
         request,
         "activate.html",
         professional=professional,
-        qr_code=qr_svg(totp_uri(services, professional, totp_secret)),
-        totp_secret=" ".join(totp_secret[i : i + 4] for i in range(0, len(totp_secret), 4)),
+        **app_enrolment(totp_uri(services, professional, totp_secret), totp_secret),
         **context,
     )
 

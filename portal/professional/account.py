@@ -19,7 +19,7 @@ from portal.account.links import (
     document_password_problems,
     enrolment_secret,
 )
-from portal.account.qr import qr_svg
+from portal.account.qr import app_enrolment
 from portal.forms import CheckedForm
 from portal.identity import SignedIn, services_of
 from portal.pages import problem, render, worded
@@ -47,8 +47,7 @@ def two_step_page(request: Request, professional: Professional, **context) -> Re
         request,
         "account_two_step.html",
         professional=professional,
-        qr_code=qr_svg(totp_uri(services, professional, secret)),
-        totp_secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        **app_enrolment(totp_uri(services, professional, secret), secret),
         **context,
     )
 
