@@ -1,7 +1,8 @@
 """The API's description: /openapi.json (the API's paths only, not the HTML pages) and /docs, a
 page of our own drawn from that schema: each endpoint, its parameters, who may call it and its
 answer's fields. FastAPI's Swagger UI would load its script from a CDN, which a council's network
-need not reach and our Content-Security-Policy forbids; this page has no script at all.
+need not reach and our Content-Security-Policy forbids; this page is plain HTML from our own
+templates, with every page's own stylesheet and script.
 
 Both are for signed-in people (the schema holds no data, but the API is theirs alone): /docs
 sends anyone else to sign in, as every page does; /openapi.json answers them 401, as the API does.
