@@ -93,13 +93,8 @@ class SmtpRelay:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _by_reply_code(code, text) from None
-        except smtplib.SMTPResponseException as exc:
-            raise _by_reply_code(exc.smtp_code, exc.smtp_error) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(
-                f"relay {self.host}:{self.port} dropped the session: {describe_error(exc)}",
-                transport_down=True,
-            ) from None
+            raise self._session_failure(exc) from None
 
     def check(self) -> None:
         """Connect, greet (EHLO, STARTTLS and log in as configured), NOOP and QUIT: the relay
@@ -110,13 +105,17 @@ class SmtpRelay:
                 code, text = connection.noop()
                 if code != 250:
                     raise _by_reply_code(code, text)
-        except smtplib.SMTPResponseException as exc:
-            raise _by_reply_code(exc.smtp_code, exc.smtp_error) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(
-                f"relay {self.host}:{self.port} dropped the session: {describe_error(exc)}",
-                transport_down=True,
-            ) from None
+            raise self._session_failure(exc) from None
+
+    def _session_failure(self, exc: smtplib.SMTPException | OSError) -> DeliveryError:
+        """What a relay's reply (by its code) or a lost session means for the message."""
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return _by_reply_code(exc.smtp_code, exc.smtp_error)
+        return TemporaryFailure(
+            f"relay {self.host}:{self.port} dropped the session: {describe_error(exc)}",
+            transport_down=True,
+        )
 
     def _open(self) -> smtplib.SMTP:
         """A connected, greeted (and, as configured, encrypted and logged-in) session."""

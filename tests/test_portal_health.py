@@ -11,20 +11,21 @@ import socket
 from dataclasses import replace
 
 import pytest
-from mail_servers import Dovecot, RelaySink, free_port
+from mail_servers import (
+    Dovecot,
+    RelaySink,
+    dovecot_server,  # noqa: F401 (a fixture, asked for by name)
+    free_port,
+)
 from web_client import Visitor, served
 
 WRONG_PASSWORD = "not-the-secret-7Qx"
 
 
-@pytest.fixture(scope="module")
-def imap_server():
-    server = Dovecot()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
+@pytest.fixture
+def imap_server(request) -> Dovecot:
+    """The session's Dovecot (mail_servers.dovecot_server); a new user is an empty mailbox."""
+    return request.getfixturevalue("dovecot_server")
 
 
 @pytest.fixture

@@ -218,16 +218,21 @@ class SubmissionDetail(BaseModel):
     attachments: list[CaseFile]
 
 
-class AdviceOnCase(BaseModel):
-    id: int
+class AdviceClock(BaseModel):
+    """An advice request and its clock."""
+
     reference: str
     professional: str = Field(description="the address of the professional asked")
     advice_type: str
     status: str = Field(description="open, received, covered or withdrawn")
     sent_on: date | None
     due_on: date | None
-    days_left: int | None
+    days_left: int | None = Field(description="negative once overdue")
     rag: RAG | None = Field(description="while open: red overdue, amber due within 7 days")
+
+
+class AdviceOnCase(AdviceClock):
+    id: int = Field(description="the number a submission's advice_request_id names")
 
 
 class CaseAudit(BaseModel):
@@ -329,16 +334,8 @@ class CaseForProfessional(BaseModel):
 # --- advice requests ---------------------------------------------------------------------------
 
 
-class AdviceRequestRow(BaseModel):
-    reference: str
+class AdviceRequestRow(AdviceClock):
     case_reference: str
-    advice_type: str
-    professional: str = Field(description="the address of the professional asked")
-    status: str = Field(description="open, received, covered or withdrawn")
-    sent_on: date | None
-    due_on: date | None
-    days_left: int | None = Field(description="negative once overdue")
-    rag: RAG | None = Field(description="while open: red overdue, amber due within 7 days")
 
 
 class AdviceRequestList(BaseModel):
