@@ -13,7 +13,7 @@ import re
 
 import pytest
 from casework import CASEWORKER, caseworker_account
-from chromium import focused_name, press_to_go, sign_in_in_browser, snap, tab_to
+from chromium import VIEWPORT, focused_name, press_to_go, sign_in_in_browser, snap, tab_to
 from test_portal_held import held_form
 from test_portal_professional import ANSWERS, REQUESTER, case_of, deliver_request
 from test_portal_queue import pending_registration, quarantined_request, status_of
@@ -104,7 +104,7 @@ def test_each_form_sent_with_problems_leads_to_its_fields(services, browser) -> 
     held_form(services, requester)
     pending_registration(services, "g.pryce@ysgol-tregaron.sch.uk", "Gwenllian Pryce")
     with served(services) as site:
-        anyone, caseworker, professional = (browser.new_page() for _ in range(3))
+        anyone, caseworker, professional = (browser.new_page(viewport=VIEWPORT) for _ in range(3))
         for path, button, name in ANYONE_FORMS:
             send_with_problems(anyone, f"{site}{path}", button, name)
         anyone.goto(f"{site}/sign-in")
@@ -126,9 +126,8 @@ def test_each_form_sent_with_problems_leads_to_its_fields(services, browser) -> 
 
         sign_in_in_browser(professional, site, REQUESTER, PASSWORD, lambda: emailed_code(services))
         for path, button, name in PROFESSIONAL_FORMS:
-            send_with_problems(
-                professional, f"{site}{path.format(reference=reference)}", button, name
-            )
+            filled = path.format(reference=reference)
+            send_with_problems(professional, f"{site}{filled}", button, name)
 
 
 def send_with_problems(page, url: str, button: str, name: str) -> None:
