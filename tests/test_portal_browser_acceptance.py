@@ -15,7 +15,7 @@ import re
 import pyotp
 import pytest
 from casework import CASEWORKER, HOSTILE_NAME, caseworker_account
-from chromium import sign_in_in_browser, snap
+from chromium import assert_accessible, sign_in_in_browser, snap
 from fill_engines import fill_with_pypdf
 from mail_servers import relay_sink, wait_until  # noqa: F401 (relay_sink is a fixture)
 from test_compliance import five_cases
@@ -175,6 +175,7 @@ def test_a_professional_sees_only_their_own_children_and_uploads_a_corrected_for
         assert typed.status == 404
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         assert OTHER_CHILD_NAME not in page.content()
+        assert_accessible(page)
         page.go_back()
 
         page.get_by_role("link", name=CHILD_NAME).click()
