@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from intake.views.case import case_document, form_version_label
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,6 +29,7 @@ from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import ExceptionGround, stage_name
 from intake.errors import CommandFailed
 from intake.reminders.by_hand import send_reminder_now
+from intake.views.case import case_document, form_version_label
 from intake.views.case_page import (
     audit_trail,
     case_attachment,
