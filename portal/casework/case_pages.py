@@ -29,6 +29,7 @@ from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import ExceptionGround, stage_name
 from intake.errors import CommandFailed
 from intake.reminders.by_hand import send_reminder_now
+from intake.views.case import case_document, form_version_label
 from intake.views.case_page import (
     case_attachment,
     caseworker_case_view,
@@ -76,6 +77,13 @@ def done(request: Request, reference: str, notice: dict[str, Any]) -> Response:
     """After an action: back to the case page (a reload does not repeat the action)."""
     request.session["case_notice"] = notice
     return RedirectResponse(f"/cases/{quote(reference.upper())}", status_code=303)
+
+
+def wake_sender(request: Request) -> None:
+    """After an action that queued mail has committed: send it now, not at the next interval."""
+    wake = services_of(request).wake_sender
+    if wake is not None:
+        wake()
 
 
 def show_case(request: Request, reference: str, caseworker: Caseworker) -> Response:
@@ -185,6 +193,7 @@ def take_advice_request(
     if advice_type not in ADVICE_TYPES:
         problems.append(problem("advice-type-missing", "advice_type"))
     due = parsed_date(form, "due", problems, required=False)
+    asked_notice = None
     if not problems:
         with services.db.session() as session:
             case = find_case(session, reference)
@@ -200,11 +209,13 @@ def take_advice_request(
                         today=services.today(), actor=caseworker.email,
                     )  # fmt: skip
                     asked_notice = {"kind": "advice", "reference": asked.reference}
-                    return done(request, reference, asked_notice)
                 except CommandFailed as failed:
                     session.rollback()
                     # The account, the case or the due date: CommandFailed's line says which.
                     problems.append(Problem(None, str(failed)))
+    if asked_notice is not None:  # committed, so its email can go
+        wake_sender(request)
+        return done(request, reference, asked_notice)
     return case_page(request, reference, caseworker, problems=problems, values=dict(form))
 
 
@@ -224,6 +235,7 @@ def take_reminder(
     if sent.outbox_id is None:
         failed = problem(f"reminder-{sent.refusal}", None, reference=advice.reference)
         return case_page(request, reference, caseworker, problems=[failed])
+    wake_sender(request)
     return done(request, reference, {"kind": "reminded", "reference": advice_reference.upper()})
 
 
