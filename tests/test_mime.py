@@ -257,6 +257,15 @@ def test_nesting_beyond_the_walk_limit_is_cut_and_noted():
     assert f"nesting deeper than {MAX_WALK_DEPTH}: inner parts not read" in parsed.defects
 
 
+def test_a_message_the_parser_gives_up_on_keeps_its_headers_so_it_can_be_answered():
+    # Python's parser recurses once per level of nesting and raises RecursionError near 1,000:
+    # the sender must still be known, to be told the message could not be read.
+    parsed = parse_message(factory.nested_multiparts(3000))
+    assert parsed.readable is False
+    assert parsed.defects == ["message unparseable (RecursionError)"]
+    assert parsed.from_address == "jane.senco@school.example.org"
+
+
 def test_base64_encoded_forward_is_still_read():
     inner = factory.reply_with_pdf(filename="deep.pdf")
     raw = factory.multipart_raw(

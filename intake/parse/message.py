@@ -101,11 +101,17 @@ def parse_message(raw: bytes) -> ParsedMessage:
     try:
         return _parse(bytes(raw))
     except Exception as exc:  # a bug in the email package must not stop the pipeline
-        return ParsedMessage(
-            part_count=0,
-            defects=[f"message unparseable ({type(exc).__name__})"],
-            readable=False,
-        )
+        return _unparseable(bytes(raw), f"message unparseable ({type(exc).__name__})")
+
+
+def _unparseable(raw: bytes, defect: str) -> ParsedMessage:
+    """The top-level headers alone of a message the parser broke on (Python's recurses once per
+    level of nesting, and raises RecursionError near 1,000), so that its sender can be told."""
+    try:
+        fields = _header_fields(HeaderReader(_parse_header_block(raw, policy.compat32), use_default=False))
+    except Exception:  # the headers are broken too: nothing to answer
+        fields = {}
+    return ParsedMessage(**fields, part_count=0, defects=[defect], readable=False)
 
 
 def _parse(raw: bytes) -> ParsedMessage:
