@@ -141,7 +141,9 @@ def test_every_hostile_case_ends_as_labelled(
 
     failures += replies_with_injections(services, by_case)
     home = services.settings.home
-    failures += [f"a file outside the stores: {path}" for path in files_outside(home, tmp_path, before)]
+    failures += [
+        f"a file outside the stores: {path}" for path in files_outside(home, tmp_path, before)
+    ]
     pdf_sandbox.close()
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     figures.worker_peak_kib = max(figures.worker_peak_kib, children_peak)
@@ -166,7 +168,13 @@ def replies_with_injections(services, by_case: dict[int, Case]) -> list[str]:
             if row.raw is None or case is None:
                 continue
             answered.add(case.id)
-            found += [f"{case.id}: reply {row.kind}: {p}" for p in problems_in_reply(row.raw, row.to_address)]
+            found += [
+                f"{case.id}: reply {row.kind}: {p}"
+                for p in problems_in_reply(row.raw, row.to_address)
+            ]
     injections = {case.id for case in by_case.values() if case.family == "header-injection"}
-    found += [f"{name}: never answered, so its injection went untested" for name in sorted(injections - answered)]
+    found += [
+        f"{name}: never answered, so its injection went untested"
+        for name in sorted(injections - answered)
+    ]
     return found

@@ -108,7 +108,9 @@ def _unparseable(raw: bytes, defect: str) -> ParsedMessage:
     """The top-level headers alone of a message the parser broke on (Python's recurses once per
     level of nesting, and raises RecursionError near 1,000), so that its sender can be told."""
     try:
-        fields = _header_fields(HeaderReader(_parse_header_block(raw, policy.compat32), use_default=False))
+        fields = _header_fields(
+            HeaderReader(_parse_header_block(raw, policy.compat32), use_default=False)
+        )
     except Exception:  # the headers are broken too: nothing to answer
         fields = {}
     return ParsedMessage(**fields, part_count=0, defects=[defect], readable=False)

@@ -67,7 +67,9 @@ def problems_in_reply(raw: bytes, to_address: str) -> list[str]:
         unfolded = re.sub(r"\r?\n(?=[ \t])", "", str(value))
         if any(c in unfolded for c in "\r\n\x00"):
             found.append(f"a line break or NUL in {name}")
-    recipients = {a.lower() for _, a in getaddresses(email.get_all("To", []) + email.get_all("Cc", []))}
+    recipients = {
+        a.lower() for _, a in getaddresses(email.get_all("To", []) + email.get_all("Cc", []))
+    }
     if recipients != {to_address.lower()}:
         found.append(f"recipients {sorted(recipients)}, not {to_address}")
     if VICTIM in raw.decode("utf-8", "replace").split("\r\n\r\n", 1)[0]:
@@ -109,7 +111,7 @@ class Figures:
     def report(self, by_family: dict[str, int]) -> str:
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:5]
         lines = [
-            f"{sum(by_family.values())} hostile cases in {time.perf_counter() - self.started:.1f} s",
+            f"{sum(by_family.values())} cases in {time.perf_counter() - self.started:.1f} s",
             f"cases per family: {by_family}",
             f"outcomes: {dict(sorted(self.outcomes.items()))}",
             "slowest: " + ", ".join(f"{name} {s:.2f} s" for name, s in slowest),

@@ -98,7 +98,9 @@ def _broken(case_id: str, kit: Kit, shape: str) -> bytes:
     if shape == "mime-version-99":
         return multipart([*h, ("MIME-Version", "99.9")], [text_part()])
     if shape == "garbage-winmail":
-        part = attachment_part("winmail.dat", b"\x78\x9f\x3e\x22" + bytes(500), "application/ms-tnef")
+        part = attachment_part(
+            "winmail.dat", b"\x78\x9f\x3e\x22" + bytes(500), "application/ms-tnef"
+        )
         return multipart(h, [text_part(), part])
     if shape == "boundary-in-body-text":
         return multipart(h, [text_part("--hostile-boundary inside\r\n--hostile-boundary--"), pdf])
@@ -191,10 +193,14 @@ def broken_mime() -> list[Case]:
     for table, maker in ((BROKEN_SHAPES, _broken), (SENDER_SHAPES, _senders)):
         for shape, (status, codes) in table.items():
             case_id = f"broken-mime/{shape}"
-            made.append(Case("broken-mime", shape, partial(maker, case_id, shape=shape), status, codes))
+            made.append(
+                Case("broken-mime", shape, partial(maker, case_id, shape=shape), status, codes)
+            )
     for shape, (status, codes) in NOT_MAIL_SHAPES.items():
         case_id = f"not-mail/{shape}"
-        made.append(Case("not-mail", shape, partial(_not_mail, case_id, shape=shape), status, codes))
+        made.append(
+            Case("not-mail", shape, partial(_not_mail, case_id, shape=shape), status, codes)
+        )
     return made
 
 

@@ -76,7 +76,7 @@ def _huge_header(case_id: str, kit: Kit, shape: str) -> bytes:
         part = f"Content-Type: application/pdf\r\nContent-Disposition: attachment{params}"
         return multipart(h, [part.encode() + b'; filename="f.pdf"\r\n\r\n' + SCAN])
     if shape == "content-headers-2mb":
-        part = f"Content-Type: text/plain; x=\"{'c' * 3900}\"\r\n\r\nx".encode()
+        part = f'Content-Type: text/plain; x="{"c" * 3900}"\r\n\r\nx'.encode()
         return multipart(h, [part] * 600)
     if shape == "references-10000":
         ids = " ".join(f"<ref-{n}@elsewhere.example>" for n in range(10_000))
@@ -90,7 +90,7 @@ def _huge_header(case_id: str, kit: Kit, shape: str) -> bytes:
         h = [item for item in h if item[0] != "Message-ID"]
         return message([*h, ("Message-ID", f"<{'m' * 100_000}@hostile.example>")])
     if shape == "rfc2231-1000-continuations":
-        name = "".join(f"; filename*{n}=\"p{n}\"" for n in range(1000))
+        name = "".join(f'; filename*{n}="p{n}"' for n in range(1000))
         return multipart(h, [b"Content-Type: application/pdf\r\nContent-Disposition: attachment"
                              + name.encode() + b"\r\n\r\n" + SCAN])  # fmt: skip
     if shape == "header-name-10k":
@@ -126,7 +126,9 @@ def _oversize(case_id: str, kit: Kit, shape: str) -> bytes:
     if shape == "attachment-11mb":
         return multipart(h, [text_part(), attachment_part("scan.pdf", SCAN + bytes(11 * MB))])
     if shape == "attachment-11mb-unnamed":
-        part = b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        part = (
+            b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        )
         return multipart(h, [text_part(), part + base64_lines(bytes(11 * MB))])
     raise ValueError(shape)
 

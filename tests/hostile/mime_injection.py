@@ -73,7 +73,7 @@ def _folded_injection(case_id: str, kit: Kit, shape: str) -> bytes:
     elif shape == "two-hundred-injections":
         h["Subject"] = "\r\n ".join([encoded_word(PAYLOADS["crlf"])] * 200)
     elif shape == "rfc2231-in-from":
-        h["From"] = f"\"Name\r\n {INJECTED_HEADER}: yes\" <{sender}>"
+        h["From"] = f'"Name\r\n {INJECTED_HEADER}: yes" <{sender}>'
     return message(list(h.items()))
 
 
