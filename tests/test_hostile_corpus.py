@@ -65,12 +65,14 @@ def pdf_sandbox() -> Iterator[PdfSandbox]:
         sandbox.close()
 
 
+LISTED = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
+
+
 def recorded_request(services, senco) -> str:
     """A request recorded for the SENCO: its plus-address is where documents for it go."""
     token, _ = personal_request_form(services, senco)
     pdf = render_form_for(token)
-    listed = [supporting_file(REQUEST_EXAMPLE[f"documents[{row}].file"]) for row in (1, 2)]
-    raw = form_reply(pdf, sender=SENCO, message_id="<the-request@glanwy.sch.uk>", files=listed)
+    raw = form_reply(pdf, sender=SENCO, message_id="<the-request@glanwy.sch.uk>", files=LISTED)
     inbound_id = capture_message(services, raw, Transport.FILE).inbound_id
     process_all(services)
     assert outcome_of(services, inbound_id).status == InboundStatus.ACCEPTED

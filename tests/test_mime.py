@@ -266,6 +266,24 @@ def test_a_message_the_parser_gives_up_on_keeps_its_headers_so_it_can_be_answere
     assert parsed.from_address == "jane.senco@school.example.org"
 
 
+def test_an_id_with_a_nul_byte_is_no_id_to_thread_a_reply_under():
+    # Found by the hostile corpus: the NUL reached our reply's In-Reply-To and References.
+    raw = factory.raw_message(
+        "From: a@example.org\nMessage-ID: <nul\x00x@example.org>\n"
+        "References: <a\x00b@example.org> <ok@example.org>",
+        "Hello.",
+    )
+    parsed = parse_message(raw)
+    assert (parsed.message_id, parsed.message_id_as_sent) == (None, None)
+    assert parsed.references == parsed.references_as_sent == ["ok@example.org"]
+
+
+def test_a_nul_in_a_header_is_shown_as_a_replacement_character():
+    # Found by the hostile corpus: PostgreSQL refused the subject, and capture answered 451.
+    raw = factory.raw_message("From: a@example.org\nSubject: Re: form\x00attached", "Hello.")
+    assert parse_message(raw).subject == "Re: form\ufffdattached"
+
+
 def test_base64_encoded_forward_is_still_read():
     inner = factory.reply_with_pdf(filename="deep.pdf")
     raw = factory.multipart_raw(

@@ -174,6 +174,7 @@ def parse_headers(raw: bytes) -> ParsedMessage | None:
 # splits all of it into lines before it parses any, and a 25 MB message then took 200 MB.
 PARSE_CHUNK_BYTES = 1 << 16
 _END_OF_HEADERS = re.compile(rb"\n\r?\n")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f\ufffd]")
 
 
 def _parse_in_chunks(raw: bytes, chosen: policy.Policy) -> Message:
@@ -257,7 +258,10 @@ def _first_id(value: str | None) -> str | None:
     if not value:
         return None
     found = _ANGLE_ID.findall(value)
-    return "".join((found[0] if found else value).split()) or None
+    ident = "".join((found[0] if found else value).split())
+    # A NUL (shown as U+FFFD by then) or other control character left once the spaces are
+    # gone: no id to store, nor to thread our reply under (it would carry it into our headers).
+    return ident if ident and not _CONTROL_CHARACTER.search(ident) else None
 
 
 def normalise_message_id(value: str | None) -> str | None:
