@@ -21,6 +21,7 @@ from hostile import Case, Kit, all_cases, families
 from hostile.checks import (
     MIB,
     Figures,
+    WorkerWatch,
     files_outside,
     problems_in_logs,
     problems_in_reply,
@@ -124,39 +125,37 @@ def test_every_hostile_case_ends_as_labelled(
     figures = Figures()
     failures: list[str] = []
     by_case: dict[int, Case] = {}
-    for case in CASES:
-        caplog.clear()
-        began = time.perf_counter()
-        try:
-            inbound_id, outcome = run_case(services, case, kit)
-        except Exception as exc:  # every case is tried; the test lists what escaped
-            failures.append(f"{case.id}: {type(exc).__name__} escaped: {exc}"[:500])
-            continue
-        figures.seconds[case.id] = elapsed = time.perf_counter() - began
-        figures.note_worker(pdf_sandbox.worker_pid)
-        figures.outcomes[outcome["status"]] += 1
-        by_case[inbound_id] = case
-        found = problems_with_outcome(case, outcome) + problems_in_logs(caplog.records)
-        if elapsed > SECONDS_PER_CASE:
-            found.append(f"took {elapsed:.1f} s, bound {SECONDS_PER_CASE} s")
-        failures += [f"{case.id}: {problem}" for problem in found]
+    with WorkerWatch(lambda: pdf_sandbox.worker_pid) as watch:
+        for case in CASES:
+            caplog.clear()
+            began = time.perf_counter()
+            try:
+                inbound_id, outcome = run_case(services, case, kit)
+            except Exception as exc:  # every case is tried; the test lists what escaped
+                failures.append(f"{case.id}: {type(exc).__name__} escaped: {exc}"[:500])
+                continue
+            figures.seconds[case.id] = elapsed = time.perf_counter() - began
+            figures.outcomes[outcome["status"]] += 1
+            by_case[inbound_id] = case
+            found = problems_with_outcome(case, outcome) + problems_in_logs(caplog.records)
+            if elapsed > SECONDS_PER_CASE:
+                found.append(f"took {elapsed:.1f} s, bound {SECONDS_PER_CASE} s")
+            failures += [f"{case.id}: {problem}" for problem in found]
+    figures.worker_peak_kib = watch.peak_kib
 
     failures += replies_with_injections(services, by_case)
     home = services.settings.home
     failures += [
         f"a file outside the stores: {path}" for path in files_outside(home, tmp_path, before)
     ]
-    pdf_sandbox.close()
-    children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    figures.worker_peak_kib = max(figures.worker_peak_kib, children_peak)
     with capsys.disabled():
         print("\n" + figures.report(families(CASES)))
-    grown = (figures_own_peak := resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     if failures and (report := os.environ.get("INTAKE_HOSTILE_REPORT")):
         Path(report).write_text("\n".join(failures) + "\n")
     assert not failures, "\n".join(failures)
-    assert figures.worker_peak_kib < WORKER_BOUND_MIB * 1024
-    assert (grown - figures.started_rss_kib) < OWN_GROWTH_BOUND_MIB * 1024, figures_own_peak
+    assert 0 < figures.worker_peak_kib < WORKER_BOUND_MIB * 1024
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - figures.started_rss_kib
+    assert grown < OWN_GROWTH_BOUND_MIB * 1024
 
 
 def replies_with_injections(services, by_case: dict[int, Case]) -> list[str]:

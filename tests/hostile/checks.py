@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import re
 import resource
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.utils import getaddresses
@@ -104,10 +106,6 @@ class Figures:
     started_rss_kib: int = field(default_factory=lambda: own_peak_kib())
     started: float = field(default_factory=time.perf_counter)
 
-    def note_worker(self, pid: int | None) -> None:
-        if pid is not None:
-            self.worker_peak_kib = max(self.worker_peak_kib, peak_rss_kib(pid))
-
     def report(self, by_family: dict[str, int]) -> str:
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:5]
         lines = [
@@ -120,6 +118,32 @@ class Figures:
             f" {own_peak_kib() / 1024:.0f} MiB after",
         ]
         return "\n".join(lines)
+
+
+class WorkerWatch:
+    """Samples a worker process's peak memory every few milliseconds from a thread, so that a
+    worker killed mid-read (out of memory, out of time) is measured too, up to its end."""
+
+    def __init__(self, pid_of: Callable[[], int | None], every: float = 0.01) -> None:
+        self.pid_of = pid_of
+        self.every = every
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-watch", daemon=True)
+
+    def __enter__(self) -> WorkerWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            pid = self.pid_of()
+            if pid is not None:
+                self.peak_kib = max(self.peak_kib, peak_rss_kib(pid))
 
 
 def peak_rss_kib(pid: int) -> int:
