@@ -95,7 +95,7 @@ def assert_parsed_and_screened(raw: bytes) -> None:
 @example(b"From: a@b.example\r\nSubject: a\x00b\r\n\r\nhi")  # NUL in the subject
 @example(factory.nested_multiparts(1500))  # the parser's RecursionError
 @given(mutated_messages())
-@examples(200)
+@examples(100)
 def test_any_mutated_message_is_parsed_and_screened_to_a_verdict(raw):
     assert_parsed_and_screened(raw)
 

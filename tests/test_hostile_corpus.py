@@ -135,7 +135,7 @@ def test_every_hostile_case_ends_as_labelled(
                 failures.append(f"{case.id}: {type(exc).__name__} escaped: {exc}"[:500])
                 continue
             figures.seconds[case.id] = elapsed = time.perf_counter() - began
-            figures.outcomes[outcome["status"]] += 1
+            figures.note(case, outcome)
             by_case[inbound_id] = case
             found = problems_with_outcome(case, outcome) + problems_in_logs(caplog.records)
             if elapsed > SECONDS_PER_CASE:

@@ -103,8 +103,14 @@ class Figures:
     seconds: dict[str, float] = field(default_factory=dict)
     worker_peak_kib: int = 0
     outcomes: Counter = field(default_factory=Counter)
+    by_family: dict[str, Counter] = field(default_factory=dict)
     started_rss_kib: int = field(default_factory=lambda: own_peak_kib())
     started: float = field(default_factory=time.perf_counter)
+
+    def note(self, case: Case, outcome: dict) -> None:
+        self.outcomes[outcome["status"]] += 1
+        first = outcome["reasons"][0]["code"] if outcome["reasons"] else "-"
+        self.by_family.setdefault(case.family, Counter())[f"{outcome['status']} {first}"] += 1
 
     def report(self, by_family: dict[str, int]) -> str:
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:5]
@@ -112,6 +118,7 @@ class Figures:
             f"{sum(by_family.values())} cases in {time.perf_counter() - self.started:.1f} s",
             f"cases per family: {by_family}",
             f"outcomes: {dict(sorted(self.outcomes.items()))}",
+            *(f"  {family}: {dict(seen.most_common())}" for family, seen in self.by_family.items()),
             "slowest: " + ", ".join(f"{name} {s:.2f} s" for name, s in slowest),
             f"PDF worker peak RSS: {self.worker_peak_kib / 1024:.0f} MiB",
             f"this process's peak RSS: {self.started_rss_kib / 1024:.0f} MiB before the corpus,"
