@@ -100,6 +100,8 @@ EXPECTED = {
     ("POST", "/cases/{reference}/advice/{advice_reference}/remind"): (303, 403),
     ("GET", "/compliance"): (303, 403),
     ("GET", "/compliance.csv"): (303, 403),
+    # Or a monitoring server with the bearer token (tests/test_metrics.py).
+    ("GET", "/metrics"): (303, 403),
     # A professional's own pages (tests/test_portal_professional.py asks them as each kind of
     # visitor): this one is part of no case, so every case is "not found" to them.
     ("GET", "/account"): (303, 200),

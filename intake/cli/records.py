@@ -1,4 +1,4 @@
-"""`intake init|serve|ingest|professional|queue|outbox`: the service's commands (`case` is in
+"""`intake init|serve|ingest|professional|queue|outbox|metrics`: the service's commands (`case` is in
 `intake.cli.cases`).
 
 Listing commands print a table with headings, or with `--json` one JSON object per line. Only
@@ -29,6 +29,7 @@ from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from intake.services import make_home
 from intake.views.case import queue_rows
+from intake.views.metrics import prometheus_text, read_metrics
 from notifier import outbox_rows
 from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
@@ -94,6 +95,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     p = sub.add_parser("send", help="send what is due now")
     p.set_defaults(run=run_outbox_send)
+
+    p = commands.add_parser(
+        "metrics", help="counts for monitoring: Prometheus text (as /metrics), or --json"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run_metrics)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -238,3 +245,13 @@ def run_outbox_send(args: argparse.Namespace) -> int:
         report = outbox_sender(services).send_due()
     print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    with opened(args.settings) as services, services.db.session() as session:
+        metrics = read_metrics(session, services.now())
+    if args.json:
+        print(json.dumps(metrics.as_json(), ensure_ascii=False))
+    else:
+        print(prometheus_text(metrics), end="")
+    return 0
