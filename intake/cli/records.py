@@ -1,5 +1,5 @@
-"""`intake init|serve|ingest|professional|queue|outbox|metrics`: the service's commands (`case` is in
-`intake.cli.cases`).
+"""`intake init|serve|ingest|professional|queue|outbox|metrics`: the service's commands (`case`
+is in `intake.cli.cases`).
 
 Listing commands print a table with headings, or with `--json` one JSON object per line. Only
 init, serve, ingest and `professional add` make a database where there is none.
@@ -23,6 +23,7 @@ from intake.cli.cases import add_case_commands
 from intake.cli.opened import one_line, opened, unreachable_reason
 from intake.cli.tables import local_time, print_rows
 from intake.errors import CommandFailed
+from intake.logs import say
 from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
@@ -115,7 +116,7 @@ def run_init(args: argparse.Namespace) -> int:
         raise CommandFailed(reason) from None
     # Never the password: this line ends up in terminals, CI logs and support tickets.
     shown = make_url(url).render_as_string(hide_password=True)
-    print(f"database ready at {shown}", file=sys.stderr)
+    say(f"database ready at {shown}")
     return 0
 
 
@@ -135,13 +136,12 @@ def run_serve(args: argparse.Namespace) -> int:
             service.stop()
             raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
         hour, minute = args.settings.reminder_time
-        print(
-            f"intake: serving; {service.describe()}; reminders on working days at "
-            f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
-            file=sys.stderr,
+        say(
+            f"serving; {service.describe()}; reminders on working days at "
+            f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop"
         )
         stopped.wait()
-        print("intake: stopping", file=sys.stderr)
+        say("stopping")
         service.stop()
     return 0
 
