@@ -32,7 +32,10 @@ FILL = {
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :count) ",
         "datetime('now', '-' || n || ' seconds')",
     ),
-    "postgresql": ("WITH g(n) AS (SELECT generate_series(1, :count)) ", "now() - n * interval '1 s'"),
+    "postgresql": (
+        "WITH g(n) AS (SELECT generate_series(1, :count)) ",
+        "now() - n * interval '1 s'",
+    ),
 }
 
 
@@ -51,8 +54,8 @@ def fill(database, count: int) -> None:
         )
         connection.execute(
             text(
-                with_rows + "INSERT INTO outbox (created_at, kind, to_address, subject, message_id, "
-                f"status, attempts) SELECT {time_of}, 'confirmation', 'a@school.example', 's', "
+                with_rows + "INSERT INTO outbox (created_at, kind, to_address, subject, "
+                f"message_id, status, attempts) SELECT {time_of}, 'confirmation', 'a@school.example', 's', "
                 "'<m-' || n || '@intake.example>', CASE WHEN n % 5000 = 0 THEN 'pending' "
                 "WHEN n % 9000 = 0 THEN 'failed' ELSE 'sent' END, 0 FROM g"
             ),
