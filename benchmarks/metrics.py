@@ -55,7 +55,8 @@ def fill(database, count: int) -> None:
         connection.execute(
             text(
                 with_rows + "INSERT INTO outbox (created_at, kind, to_address, subject, "
-                f"message_id, status, attempts) SELECT {time_of}, 'confirmation', 'a@school.example', 's', "
+                f"message_id, status, attempts) SELECT {time_of}, 'confirmation', "
+                "'a@school.example', 's', "
                 "'<m-' || n || '@intake.example>', CASE WHEN n % 5000 = 0 THEN 'pending' "
                 "WHEN n % 9000 = 0 THEN 'failed' ELSE 'sent' END, 0 FROM g"
             ),

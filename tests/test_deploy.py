@@ -116,8 +116,10 @@ def test_the_mailbox_image_writes_its_user_and_runs_dovecot() -> None:
 
 def compose_command() -> list[str] | None:
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
-        return [docker, "compose"]
+    if docker:
+        plugin = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30)
+        if plugin.returncode == 0:
+            return [docker, "compose"]
     found = shutil.which("docker-compose")
     return [found] if found else None
 
