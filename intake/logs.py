@@ -83,6 +83,7 @@ def configure_logging(level: str, log_format: str, stream: TextIO | None = None)
     for chatty in (SMTP_SERVER_LOGGER, SCHEDULER_LOGGER, WEB_SERVER_LOGGER):
         logging.getLogger(chatty).setLevel(logging.NOTSET if debugging else logging.WARNING)
     as_json = log_format == "json"
+    logging.captureWarnings(False)  # undo a first call's, so that this one takes hold
     logging.captureWarnings(as_json)
     sys.excepthook = log_uncaught if as_json else sys.__excepthook__
     threading.excepthook = log_uncaught_in_thread if as_json else threading.__excepthook__

@@ -12,6 +12,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,10 @@ def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     touched = [logging.getLogger(name) for name in ("mail.log", "alembic.runtime.migration")]
     saved = (list(root.handlers), root.level, [(lg.level, list(lg.filters)) for lg in touched])
+    hooks = (sys.excepthook, threading.excepthook)
     yield
+    logging.captureWarnings(False)
+    sys.excepthook, threading.excepthook = hooks
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
     for logger, (level, filters) in zip(touched, saved[2], strict=True):
@@ -241,7 +245,6 @@ def test_a_failed_start_with_json_logs_is_json_too(tmp_path: Path) -> None:
 
 
 def test_json_logs_catch_thread_crashes_and_warnings(restored_logging) -> None:
-    import threading
     import warnings
 
     saved_hooks = (sys.excepthook, threading.excepthook)
