@@ -1,13 +1,23 @@
 """Logging for every `intake` command, set up once at start from INTAKE_LOG_LEVEL and
 INTAKE_LOG_FORMAT: text lines or one JSON object per line on stderr, with the libraries' chatter
-turned down so that what remains at INFO is worth reading and carries no one's address."""
+turned down so that what remains at INFO is worth reading and carries no one's address.
+
+With JSON, every line `intake serve` writes is one object, so a log collector never meets a
+stray line: the libraries' records (uvicorn, aiosmtpd, APScheduler, Alembic) come through the
+same handler, tracebacks sit inside their record (`exception`), an exception no one caught in a
+thread or the main program and Python's warnings are logged rather than printed, and the lines
+the command itself writes for its supervisor (`say`: serving, stopping, cannot start) are records
+too. Only argparse's usage errors (exit 2), written before settings are read, stay text.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TextIO
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,8 +82,58 @@ def configure_logging(level: str, log_format: str, stream: TextIO | None = None)
     debugging = logging.getLevelName(level) <= logging.DEBUG
     for chatty in (SMTP_SERVER_LOGGER, SCHEDULER_LOGGER, WEB_SERVER_LOGGER):
         logging.getLogger(chatty).setLevel(logging.NOTSET if debugging else logging.WARNING)
+    as_json = log_format == "json"
+    logging.captureWarnings(False)  # undo a first call's, so that this one takes hold
+    logging.captureWarnings(as_json)
+    sys.excepthook = log_uncaught if as_json else sys.__excepthook__
+    threading.excepthook = log_uncaught_in_thread if as_json else threading.__excepthook__
+
     migration = logging.getLogger(MIGRATION_LOGGER)
     for previous in [f for f in migration.filters if isinstance(f, SkipMigrationPreamble)]:
         migration.removeFilter(previous)
     if not debugging:
         migration.addFilter(SkipMigrationPreamble())
+
+
+# The logger of lines the command writes itself, and of exceptions nothing caught.
+COMMAND_LOGGER = "intake"
+
+
+def say(text: str, level: int = logging.INFO) -> None:
+    """A line for whoever runs the command (`serving; ...`, `cannot start: ...`) on stderr: as
+    text, `intake: TEXT`, whatever the level setting; with JSON logs, one record like any other
+    (written whatever the level, as the text line is)."""
+    handlers = logging.getLogger().handlers
+    json_handlers = [h for h in handlers if isinstance(h.formatter, JsonLineFormatter)]
+    if not json_handlers:
+        print(f"intake: {text}", file=sys.stderr)
+        return
+    record = logging.getLogger(COMMAND_LOGGER).makeRecord(
+        COMMAND_LOGGER, level, "(command)", 0, text, (), None
+    )
+    for handler in json_handlers:
+        handler.handle(record)
+
+
+def log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    """sys.excepthook with JSON logs: the traceback inside one record, not printed bare."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    logging.getLogger(COMMAND_LOGGER).critical(
+        "uncaught exception", exc_info=(kind, error, traceback)
+    )
+
+
+def log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    """threading.excepthook with JSON logs: a thread that died says so in one record."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "unknown"
+    logging.getLogger(COMMAND_LOGGER).error(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

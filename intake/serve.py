@@ -51,6 +51,16 @@ class MailboxStateInStore:
             else:
                 row.uidvalidity, row.last_uid = uidvalidity, last_uid
 
+    def mark_swept(self, mailbox: str, uidvalidity: int) -> None:
+        """A watcher has just looked through `mailbox`: the IMAP lag the metrics report."""
+        with self.services.db.session() as session:
+            row = session.scalar(select(MailboxState).where(MailboxState.mailbox == mailbox))
+            if row is None:
+                # Nothing captured from it yet: last_uid 0 is what `load` of no row means too.
+                row = MailboxState(mailbox=mailbox, uidvalidity=uidvalidity, last_uid=0)
+                session.add(row)
+            row.checked_at = self.services.now()
+
 
 def outbound_transport(services: Services, *, timeout: float | None = None) -> Transport:
     """The relay when one is set (each network call limited to `timeout` seconds when given);
@@ -153,10 +163,12 @@ class RunningService:
         self._spawn("pipeline", self._run_pipeline)
         self._spawn("outbox", lambda: self.sender.run(self.stop_event))
         if self._want_imap:
+            state = MailboxStateInStore(self.services)
             watcher = ImapWatcher(
                 self.services.settings.imap_url,
                 self.capture_from_imap,
-                MailboxStateInStore(self.services),
+                state,
+                on_swept=state.mark_swept,
             )
             self._spawn("imap", lambda: watcher.run(self.stop_event))
         if self._want_smtp:

@@ -114,6 +114,13 @@ def _domains(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(domains))
 
 
+def _bearer_token(value: str) -> str:
+    # Sent in an Authorization header: visible ASCII only, and long enough not to be guessed.
+    if len(value) < 24 or not all("!" <= ch <= "~" for ch in value):
+        raise ValueError("expected at least 24 characters, letters, digits or punctuation only")
+    return value
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # How a form's sender is proven (docs/architecture.md, "Trust"): `none` trusts the From: address
 # and is unsafe outside tests and demos.
@@ -177,6 +184,12 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("log_level", _one_of(*LOG_LEVELS), "INFO", "the least severe log lines written"),
     SettingSpec("log_format", _one_of(*LOG_FORMATS), "text", "log lines as text or one JSON each"),
+    SettingSpec(
+        "metrics_token",
+        _bearer_token,
+        None,
+        "bearer token that may read /metrics; unset: signed-in caseworkers only",
+    ),
 )
 
 
@@ -204,6 +217,7 @@ class Settings:
     closed_days: frozenset[date]
     log_level: str
     log_format: str
+    metrics_token: str | None = None
 
     def token_key(self) -> bytes:
         """The key that signs form tokens: the setting, else one kept under the home folder."""

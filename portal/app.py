@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import api, health, professional
+from portal import api, health, metrics, professional
 from portal import queue as caseworker_queue
 from portal.account import held, links, register, sign_in
 from portal.casework import case_pages, compliance_pages
@@ -72,6 +72,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/held", held.show_held, SIGNED_IN),
     Route("POST", "/held/{inbound_id}", held.take_code, SIGNED_IN),
     Route("GET", "/healthz", health.report_health),
+    # Caseworkers, or a monitoring server with the bearer token INTAKE_METRICS_TOKEN.
+    Route("GET", "/metrics", metrics.report_metrics, CASEWORKERS),
     *(Route(method, path, endpoint, CASEWORKERS) for method, path, endpoint in case_pages.ROUTES),
     *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
     *(Route(method, path, endpoint, SIGNED_IN) for method, path, endpoint in professional.ROUTES),

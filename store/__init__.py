@@ -31,7 +31,7 @@ from store.models import (
     TimelineEventImmutable,
 )
 from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference
-from store.reminder_models import ReminderRun, ReminderSent
+from store.reminder_models import ReminderRun, ReminderRunFailure, ReminderSent
 from store.statuses import (
     AdviceStatus,
     InboundStatus,
@@ -66,6 +66,7 @@ __all__ = [
     "ReferenceCounter",
     "RegistrationAttempt",
     "ReminderRun",
+    "ReminderRunFailure",
     "ReminderSent",
     "Submission",
     "SubmissionKind",

@@ -201,7 +201,9 @@ class OutboxMessage(Base):
 
 
 class MailboxState(Base):
-    """How far the IMAP watcher has read a mailbox; a new UIDVALIDITY means start again."""
+    """How far the IMAP watcher has read a mailbox; a new UIDVALIDITY means start again.
+    `checked_at` is when a watcher last finished looking through it (each sweep, at least once
+    a poll interval while it is connected): the metrics' IMAP lag, the same from every process."""
 
     __tablename__ = "mailbox_state"
 
@@ -209,3 +211,4 @@ class MailboxState(Base):
     mailbox: Mapped[str] = mapped_column(String(255), unique=True)
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    checked_at: Mapped[datetime | None]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, utcnow
@@ -38,12 +38,27 @@ class ReminderSent(Base):
 
 
 class ReminderRun(Base):
-    """A working day on which the reminder run finished (dry runs are not recorded)."""
+    """A working day on which the reminder run finished (dry runs are not recorded), and how
+    many reminders and warnings the day's runs queued (None: recorded before the count was)."""
 
     __tablename__ = "reminder_runs"
 
     run_on: Mapped[date] = mapped_column(Date, primary_key=True)
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+    items: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReminderRunFailure(Base):
+    """A scheduled reminder run that raised: its work was rolled back, and the next working
+    day's run catches up. Kept for the metrics; `error` is the exception's type, never its
+    text, which may quote a row."""
+
+    __tablename__ = "reminder_run_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_on: Mapped[date] = mapped_column(Date)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str] = mapped_column(String(200))
 
 
 # The reminder run selects open advice requests by their exact due dates; without this index it

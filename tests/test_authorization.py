@@ -52,6 +52,8 @@ MATRIX = {
     ("POST", "/cases/{reference}/advice/{advice_reference}/remind"): (303, 403, 403, 303),
     ("GET", "/compliance"): (303, 403, 403, 200),
     ("GET", "/compliance.csv"): (303, 403, 403, 200),
+    # Or a monitoring server with the bearer token (tests/test_metrics.py).
+    ("GET", "/metrics"): (303, 403, 403, 200),
     ("GET", "/account"): (303, 200, 200, 200),
     ("GET", "/account/two-step"): (303, 200, 200, 200),
     ("POST", "/account/two-step"): (303, 400, 400, 400),

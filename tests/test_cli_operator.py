@@ -40,6 +40,7 @@ OPENS_THE_DATABASE = [
     ("outbox",),
     ("outbox", "send"),
     ("remind",),
+    ("metrics",),
     ("forms", "render", "request", "--professional", "a@school.example", "--out", "x.pdf"),
 ]  # fmt: skip
 

@@ -12,6 +12,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,10 @@ def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     touched = [logging.getLogger(name) for name in ("mail.log", "alembic.runtime.migration")]
     saved = (list(root.handlers), root.level, [(lg.level, list(lg.filters)) for lg in touched])
+    hooks = (sys.excepthook, threading.excepthook)
     yield
+    logging.captureWarnings(False)
+    sys.excepthook, threading.excepthook = hooks
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
     for logger, (level, filters) in zip(touched, saved[2], strict=True):
@@ -186,3 +190,91 @@ def test_serve_with_its_web_port_taken_stops_and_names_the_address(tmp_path: Pat
     assert f"intake: cannot start: the web server could not listen on {address}" in logged
     assert "address already in use" in logged  # uvicorn's own error line is kept
     assert "Started server process" not in logged and "Traceback" not in logged, logged
+
+
+def json_records(stderr: str) -> list[dict]:
+    """Every line of `stderr` as a JSON object; the test fails on the first line that is not."""
+    records = []
+    for line in stderr.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise AssertionError(f"not one JSON object: {line!r}\n{stderr}") from None
+        assert isinstance(record, dict), line
+        records.append(record)
+    return records
+
+
+def test_serve_with_json_logs_writes_nothing_but_json_lines(tmp_path: Path) -> None:
+    closed_port = free_port()
+    server = Server(
+        tmp_path,
+        INTAKE_LOG_FORMAT="json",
+        INTAKE_LOG_LEVEL="debug",  # uvicorn's, aiosmtpd's and APScheduler's lines all come
+        INTAKE_IMAP_URL=f"imap://intake:hunter2@127.0.0.1:{closed_port}/INBOX",
+        INTAKE_ADDRESS="intake@send.example.gov.uk",
+    )
+    try:
+        server.read_until("serving;")
+        with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
+            smtp.sendmail(SENDER, ["intake@send.example.gov.uk"], b"Subject: hi\r\n\r\nhello\r\n")
+        server.read_until("stored a")
+        server.read_until("retrying in")
+    finally:
+        logged = server.stop()
+    records = json_records(logged)
+    loggers = {r["logger"] for r in records}
+    assert {"intake", "mail.log", "uvicorn.error"} <= loggers, loggers
+    assert any(name.startswith("apscheduler") for name in loggers), loggers
+    assert any(r["logger"] == "intake" and r["message"] == "stopping" for r in records)
+    assert all(r["time"].endswith("+00:00") and r["level"] for r in records)
+    assert "hunter2" not in logged
+
+
+def test_a_failed_start_with_json_logs_is_json_too(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        server = Server(tmp_path, INTAKE_WEB_LISTEN=address, INTAKE_LOG_FORMAT="json")
+        assert server.process.wait(timeout=60) == 1
+        records = json_records(server.stop())
+    assert any("address already in use" in r["message"] for r in records), records
+    (refusal,) = [r for r in records if r["logger"] == "intake"]
+    assert refusal["level"] == "ERROR" and refusal["message"].startswith("cannot start: ")
+
+
+def test_json_logs_catch_thread_crashes_and_warnings(restored_logging) -> None:
+    import warnings
+
+    saved_hooks = (sys.excepthook, threading.excepthook)
+    stream = io.StringIO()
+    # pytest records warnings itself: inside this block, Python's own handling is back.
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        try:
+            configure_logging("INFO", "json", stream)
+
+            def crash() -> None:
+                raise RuntimeError("a worker fell over")
+
+            worker = threading.Thread(target=crash, name="intake-doomed")
+            worker.start()
+            worker.join()
+            warnings.warn("an old way of doing it", DeprecationWarning, stacklevel=1)
+            sys.excepthook(*_raised(ValueError("nothing caught this")))
+        finally:
+            logging.captureWarnings(False)
+            sys.excepthook, threading.excepthook = saved_hooks
+    thread_crash, warning, uncaught = json_records(stream.getvalue())
+    assert thread_crash["message"] == "uncaught exception in thread intake-doomed"
+    assert "RuntimeError: a worker fell over" in thread_crash["exception"]
+    assert warning["logger"] == "py.warnings" and "an old way" in warning["message"]
+    assert uncaught["level"] == "CRITICAL" and "nothing caught this" in uncaught["exception"]
+
+
+def _raised(error: BaseException) -> tuple:
+    try:
+        raise error
+    except BaseException:
+        return sys.exc_info()

@@ -46,6 +46,8 @@ def test_environment_wins_over_file_over_default(tmp_path: Path) -> None:
         ("INTAKE_CLOSED_DAYS", "2026-02-30"),
         ("INTAKE_LOG_LEVEL", "LOUD"),
         ("INTAKE_LOG_FORMAT", "xml"),
+        ("INTAKE_METRICS_TOKEN", "short"),
+        ("INTAKE_METRICS_TOKEN", "a token with spaces in it, long enough"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str) -> None:

@@ -9,6 +9,7 @@ asked for has been done, and the rest of the output was not wanted.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from intake.cli import records as cli_records
 from intake.cli import remind as cli_remind
 from intake.cli.args import Parser
 from intake.errors import CommandFailed
-from intake.logs import configure_logging
+from intake.logs import configure_logging, say
 from intake.settings import SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], int]
@@ -61,17 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, so that a closed pipe is met inside this `try`
         return status
     except SettingsError as exc:
-        print(f"intake: setting {exc}", file=sys.stderr)
+        say(f"setting {exc}", logging.ERROR)
         return 1
     except CommandFailed as exc:
-        print(f"intake: {exc}", file=sys.stderr)
+        say(str(exc), logging.ERROR)
         return 1
     except BrokenPipeError:
         # Point stdout at nothing: the interpreter's own last flush would meet the pipe again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("intake: interrupted", file=sys.stderr)
+        say("interrupted", logging.WARNING)
         return 130
 
 

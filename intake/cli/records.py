@@ -1,5 +1,5 @@
-"""`intake init|serve|ingest|professional|queue|outbox`: the service's commands (`case` is in
-`intake.cli.cases`).
+"""`intake init|serve|ingest|professional|queue|outbox|metrics`: the service's commands (`case`
+is in `intake.cli.cases`).
 
 Listing commands print a table with headings, or with `--json` one JSON object per line. Only
 init, serve, ingest and `professional add` make a database where there is none.
@@ -23,12 +23,14 @@ from intake.cli.cases import add_case_commands
 from intake.cli.opened import one_line, opened, unreachable_reason
 from intake.cli.tables import local_time, print_rows
 from intake.errors import CommandFailed
+from intake.logs import say
 from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.serve import RunningService, outbox_sender
 from intake.services import make_home
 from intake.views.case import queue_rows
+from intake.views.metrics import prometheus_text, read_metrics
 from notifier import outbox_rows
 from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
@@ -95,6 +97,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p = sub.add_parser("send", help="send what is due now")
     p.set_defaults(run=run_outbox_send)
 
+    p = commands.add_parser(
+        "metrics", help="counts for monitoring: Prometheus text (as /metrics), or --json"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=run_metrics)
+
 
 def run_init(args: argparse.Namespace) -> int:
     make_home(Path(args.settings.home))
@@ -108,7 +116,7 @@ def run_init(args: argparse.Namespace) -> int:
         raise CommandFailed(reason) from None
     # Never the password: this line ends up in terminals, CI logs and support tickets.
     shown = make_url(url).render_as_string(hide_password=True)
-    print(f"database ready at {shown}", file=sys.stderr)
+    say(f"database ready at {shown}")
     return 0
 
 
@@ -128,13 +136,12 @@ def run_serve(args: argparse.Namespace) -> int:
             service.stop()
             raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
         hour, minute = args.settings.reminder_time
-        print(
-            f"intake: serving; {service.describe()}; reminders on working days at "
-            f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop",
-            file=sys.stderr,
+        say(
+            f"serving; {service.describe()}; reminders on working days at "
+            f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop"
         )
         stopped.wait()
-        print("intake: stopping", file=sys.stderr)
+        say("stopping")
         service.stop()
     return 0
 
@@ -238,3 +245,13 @@ def run_outbox_send(args: argparse.Namespace) -> int:
         report = outbox_sender(services).send_due()
     print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    with opened(args.settings) as services, services.db.session() as session:
+        metrics = read_metrics(session, services.now())
+    if args.json:
+        print(json.dumps(metrics.as_json(), ensure_ascii=False))
+    else:
+        print(prometheus_text(metrics), end="")
+    return 0

@@ -59,6 +59,8 @@ class MailboxStateStore(Protocol):
 
 Capture = Callable[[bytes, TransportKey], object]
 ErrorReport = Callable[[str, BaseException], None]
+# Told (mailbox, uidvalidity) after every finished sweep: the metrics' "last looked" time.
+SweepReport = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class ImapWatcher:
         poll_seconds: float = 60,
         idle_renew_seconds: float = 25 * 60,
         on_error: ErrorReport = log_error,
+        on_swept: SweepReport | None = None,
     ) -> None:
         if not 0 < idle_renew_seconds <= LONGEST_IDLE_SECONDS:
             raise ValueError(
@@ -138,6 +141,7 @@ class ImapWatcher:
         self.poll_seconds = poll_seconds
         self.idle_renew_seconds = idle_renew_seconds
         self.on_error = on_error
+        self.on_swept = on_swept
 
     def sweep_once(self) -> SweepOutcome:
         """Connect, capture and move everything new, disconnect. Connection errors propagate."""
@@ -202,6 +206,8 @@ class ImapWatcher:
             # Mail delivered during the pass was announced inside another command's response,
             # where IDLE will never hear of it again: look once more before idling.
             logger.debug("more mail arrived during the sweep of %s", self.address.mailbox)
+        if self.on_swept is not None:
+            self.on_swept(self.address.mailbox, uidvalidity)
         return outcome
 
     def _sweep_selected(

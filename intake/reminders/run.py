@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake.reminders.advice import remind_advice_givers
@@ -69,7 +69,19 @@ def run_reminders(services: Services, today: date, *, dry_run: bool = False) -> 
             first_run_today=first_run_today,
         )
         deadlines = watch_deadlines(services, session, today, dry_run=dry_run)
+        if not dry_run:
+            _count_items(session, today, len(advice.items) + len(deadlines.items))
     return ReminderReport(today, dry_run, True, start, advice, deadlines)
+
+
+def _count_items(session: Session, today: date, queued: int) -> None:
+    """Add what this run queued to the day's count (a second run the same day adds its own),
+    in the run's transaction: the metrics' items of the last run."""
+    session.execute(
+        update(ReminderRun)
+        .where(ReminderRun.run_on == today)
+        .values(items=func.coalesce(ReminderRun.items, 0) + queued)
+    )
 
 
 def _record_run(services: Services, session: Session, today: date) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from intake.reminders.run import ReminderReport, run_reminders
 from intake.services import Services
+from store import ReminderRunFailure
 
 logger = logging.getLogger("intake.scheduler")
 
@@ -66,9 +67,26 @@ def _run_and_log(services: Services, today: date) -> ReminderReport:
 def _run_logging_failures(services: Services) -> None:
     try:
         run_scheduled(services)
-    except Exception:
+    except Exception as error:
         # The next working day's run catches up; a failure must not stop the scheduler.
         logger.exception("reminder run failed")
+        record_run_failure(services, error)
+
+
+def record_run_failure(services: Services, error: BaseException) -> None:
+    """Keep the failure for the metrics, in a transaction of its own (the run's was rolled
+    back); when the database itself is what failed, the log line above has to do."""
+    try:
+        with services.db.session() as session:
+            session.add(
+                ReminderRunFailure(
+                    run_on=services.today(),
+                    failed_at=services.now(),
+                    error=type(error).__name__[:200],
+                )
+            )
+    except Exception:
+        logger.warning("the reminder run's failure could not be recorded", exc_info=True)
 
 
 def start_scheduler(services: Services, *, hour: int = 7, minute: int = 0) -> BackgroundScheduler:
