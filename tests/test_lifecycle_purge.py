@@ -161,9 +161,7 @@ def test_a_legal_hold_keeps_the_case_its_mail_and_files_until_released(services,
     with services.db.session() as session:
         assert release_legal_hold(services, session, find_case(session, reference), actor="c").done
         actions = list(
-            session.scalars(
-                select(AuditEntry.action).where(AuditEntry.action.like("legal-hold-%"))
-            )
+            session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("legal-hold-%")))
         )
     assert actions == ["legal-hold-placed", "legal-hold-released"]
     assert purge(services, BIRTHDAY_31).cases == [reference]

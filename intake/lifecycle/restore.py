@@ -24,7 +24,7 @@ from typing import Any
 from alembic import command
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, MetaData, bindparam, func, inspect, select, text
+from sqlalchemy import Connection, bindparam, func, inspect, select, text
 from sqlalchemy.sql import column, table
 
 from intake.lifecycle.archive import (
@@ -199,8 +199,8 @@ def _write_files(path: Path, home: Path, written: list[Path]) -> None:
 
 
 def _load_tables(connection: Connection, path: Path, manifest: dict[str, Any]) -> None:
-    schema = MetaData()
-    schema.reflect(connection)
+    schema = inspect(connection)
+    names = set(schema.get_table_names())
     tables = manifest["tables"]
     loaded: set[str] = set()
     forward: list[tuple[str, str, list[dict[str, Any]]]] = []
@@ -208,10 +208,10 @@ def _load_tables(connection: Connection, path: Path, manifest: dict[str, Any]) -
         table_name = table_of(name)
         if table_name is None:
             continue
-        if table_name not in schema.tables:
+        if table_name not in names:
             raise ArchiveError(f"{path}: table {table_name} is not in the schema it names")
         info = tables[table_name]
-        deferred = _forward_keys(schema.tables[table_name], loaded)
+        deferred = _forward_keys(schema.get_foreign_keys(table_name), loaded)
         later = _insert_rows(connection, table_name, info, data, deferred)
         forward += [(table_name, key, values) for key, values in later.items() if values]
         loaded.add(table_name)
@@ -221,16 +221,16 @@ def _load_tables(connection: Connection, path: Path, manifest: dict[str, Any]) -
         statement = statement.values({key: bindparam("value")})
         connection.execute(statement, values)
     if connection.dialect.name == "postgresql":
-        _reset_sequences(connection, schema)
+        _reset_sequences(connection, names)
 
 
-def _forward_keys(reflected, loaded: set[str]) -> set[str]:
+def _forward_keys(foreign_keys: list[dict[str, Any]], loaded: set[str]) -> set[str]:
     """Columns whose key points at a table not loaded yet (or at its own table)."""
     return {
-        element.parent.name
-        for constraint in reflected.foreign_key_constraints
-        for element in constraint.elements
-        if element.column.table.name not in loaded
+        name
+        for key in foreign_keys
+        if key["referred_table"] not in loaded
+        for name in key["constrained_columns"]
     }
 
 
@@ -257,19 +257,16 @@ def _insert_rows(
     return later
 
 
-def _reset_sequences(connection: Connection, schema: MetaData) -> None:
+def _reset_sequences(connection: Connection, names: set[str]) -> None:
     # Rows came in with their ids: the next id handed out must follow the largest.
-    for reflected in schema.tables.values():
-        if "id" not in reflected.c or not reflected.c.id.primary_key:
+    for name in sorted(names):
+        if inspect(connection).get_pk_constraint(name)["constrained_columns"] != ["id"]:
             continue
         sequence = connection.execute(
-            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": reflected.name}
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}
         ).scalar()
         if sequence:
             connection.execute(
-                text(
-                    f"SELECT setval(:s, COALESCE((SELECT MAX(id) FROM {reflected.name}), 0) + 1,"
-                    " false)"
-                ),
+                text(f"SELECT setval(:s, COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"),
                 {"s": sequence},
             )
