@@ -13,13 +13,15 @@ and rolls the rows back, leaving the database and home as empty as they were.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tarfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -78,11 +80,12 @@ def verify_archive(path: Path) -> dict[str, Any]:
     lists no member that is missing."""
     seen: dict[str, str] = {}
     manifest_bytes = None
-    for name, data in _members(path):
-        if name == MANIFEST:
-            manifest_bytes = data
-        else:
-            seen[name] = hashlib.sha256(data).hexdigest()
+    with _read_errors(path):
+        for name, stream in _members(path):
+            if name == MANIFEST:
+                manifest_bytes = stream.read()
+            else:
+                seen[name] = _sha256(stream)
     if manifest_bytes is None:
         raise ArchiveError(f"{path} is not an intake export: it has no {MANIFEST}")
     try:
@@ -109,22 +112,36 @@ def verify_archive(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def _members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """Each member's name and bytes, reading the archive as a stream; any damage is one line."""
+@contextmanager
+def _read_errors(path: Path) -> Iterator[None]:
+    """Any damage met while reading the archive, as one line."""
     try:
-        with tarfile.open(path, mode="r|gz") as tar:
-            for member in tar:
-                if not member.isfile():
-                    raise ArchiveError(f"{path}: {member.name} is not a plain file")
-                if member.name != MANIFEST and member.name != SECRET_KEY_MEMBER:
-                    if table_of(member.name) is None and file_of(member.name) is None:
-                        raise ArchiveError(f"{path}: unexpected member {member.name}")
-                stream = tar.extractfile(member)
-                yield member.name, stream.read() if stream else b""
+        yield
     except FileNotFoundError:
         raise ArchiveError(f"{path} does not exist") from None
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise ArchiveError(f"{path} is damaged or not a complete archive: {_said(exc)}") from None
+
+
+def _members(path: Path) -> Iterator[tuple[str, IO[bytes]]]:
+    """Each member's name and a stream of its bytes (to read before the next), in archive order;
+    the caller reads inside `_read_errors`."""
+    with tarfile.open(path, mode="r|gz") as tar:
+        for member in tar:
+            if not member.isfile():
+                raise ArchiveError(f"{path}: {member.name} is not a plain file")
+            if member.name != MANIFEST and member.name != SECRET_KEY_MEMBER:
+                if table_of(member.name) is None and file_of(member.name) is None:
+                    raise ArchiveError(f"{path}: unexpected member {member.name}")
+            stream = tar.extractfile(member)
+            yield member.name, stream if stream is not None else io.BytesIO()
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _said(exc: BaseException) -> str:
@@ -184,18 +201,25 @@ def _schema_at(url: str, engine, revision: str) -> None:
 
 def _write_files(path: Path, home: Path, written: list[Path]) -> None:
     stores = {store: RawStore(home / store) for store in FILE_STORES}
-    for name, data in _members(path):
-        if name == SECRET_KEY_MEMBER:
-            key = home / "secret.key"
-            key.unlink(missing_ok=True)  # the new home's own key has signed nothing kept
-            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            continue
-        found = file_of(name)
-        if found is not None:
-            store, _digest = found
-            written.append(stores[store].path_for(stores[store].put(data)))
+    with _read_errors(path):
+        for name, stream in _members(path):
+            _write_file(home, stores, name, stream, written)
+
+
+def _write_file(
+    home: Path, stores: dict[str, RawStore], name: str, stream: IO[bytes], written: list[Path]
+) -> None:
+    found = file_of(name)
+    if found is not None:
+        store, _digest = found
+        # One message or file at a time: no bigger than the service accepts.
+        written.append(stores[store].path_for(stores[store].put(stream.read())))
+    elif name == SECRET_KEY_MEMBER:
+        key = home / "secret.key"
+        key.unlink(missing_ok=True)  # the new home's own key has signed nothing that is kept
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(stream.read())
 
 
 def _load_tables(connection: Connection, path: Path, manifest: dict[str, Any]) -> None:
@@ -204,17 +228,21 @@ def _load_tables(connection: Connection, path: Path, manifest: dict[str, Any]) -
     tables = manifest["tables"]
     loaded: set[str] = set()
     forward: list[tuple[str, str, list[dict[str, Any]]]] = []
-    for name, data in _members(path):
-        table_name = table_of(name)
-        if table_name is None:
-            continue
-        if table_name not in names:
-            raise ArchiveError(f"{path}: table {table_name} is not in the schema it names")
-        info = tables[table_name]
-        deferred = _forward_keys(schema.get_foreign_keys(table_name), loaded)
-        later = _insert_rows(connection, table_name, info, data, deferred)
-        forward += [(table_name, key, values) for key, values in later.items() if values]
-        loaded.add(table_name)
+    with _read_errors(path):
+        for name, stream in _members(path):
+            table_name = table_of(name)
+            if table_name is None:
+                continue
+            if table_name not in names:
+                raise ArchiveError(f"{path}: table {table_name} is not in the schema it names")
+            deferred = _forward_keys(schema.get_foreign_keys(table_name), loaded)
+            try:
+                later = _insert_rows(connection, table_name, tables[table_name], stream, deferred)
+            except (ValueError, KeyError, TypeError) as exc:
+                # Checksums match, so the manifest itself was made wrong: refused, not a crash.
+                raise ArchiveError(f"{path}: a row of {table_name} cannot be read: {exc}") from None
+            forward += [(table_name, key, values) for key, values in later.items() if values]
+            loaded.add(table_name)
     for table_name, key, values in forward:
         plain = table(table_name, column("id"), column(key))
         statement = plain.update().where(plain.c.id == bindparam("row_id"))
@@ -235,14 +263,18 @@ def _forward_keys(foreign_keys: list[dict[str, Any]], loaded: set[str]) -> set[s
 
 
 def _insert_rows(
-    connection: Connection, name: str, info: dict[str, Any], data: bytes, deferred: set[str]
+    connection: Connection,
+    name: str,
+    info: dict[str, Any],
+    lines: IO[bytes],
+    deferred: set[str],
 ) -> dict[str, list[dict[str, Any]]]:
     """Insert the rows with their forward keys empty; those keys' values, to set afterwards."""
     columns, kinds = info["columns"], info["kinds"]
     target = writable_table(name, columns, kinds)
     later: dict[str, list[dict[str, Any]]] = {c: [] for c in deferred}
     batch: list[dict[str, Any]] = []
-    for line in data.splitlines():
+    for line in lines:
         row = {c: decode(v, k) for c, v, k in zip(columns, json.loads(line), kinds, strict=True)}
         for key in deferred:
             if row.get(key) is not None:
