@@ -7,13 +7,16 @@ A case is opened by the real pipeline (tests/casework.py); every test runs on SQ
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date, timedelta
 
+import pytest
 from casework import opened_case
 from mail_factory import build_message
 from sqlalchemy import func, select
+from test_cli import run
 
 from intake.cases.advice_requests import find_case
 from intake.lifecycle import place_legal_hold, purge, release_legal_hold
@@ -190,3 +193,31 @@ def test_orphan_files_older_than_a_day_are_swept(services) -> None:
     assert report.orphans == {"raw": 0, "attachments": 1}
     assert not services.attachments.path_for(old).exists()
     assert services.raw.path_for(fresh).exists()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_commands_place_show_and_release_a_hold_and_purge_keeps_the_case(
+    services, senco, tmp_path
+) -> None:
+    reference = opened_case(services, senco)
+    env = {"INTAKE_HOME": str(services.settings.home), "INTAKE_DATABASE_URL": services.db.url}
+
+    held = run(tmp_path, "case", "hold", reference, "--reason", "Tribunal appeal", env=env)
+    assert held.returncode == 0, held.stderr
+    shown = run(tmp_path, "case", "show", reference, env=env)
+    assert "on legal hold since" in shown.stdout and "Tribunal appeal" in shown.stdout
+    twice = run(tmp_path, "case", "hold", reference, "--reason", "again", env=env)
+    assert (twice.returncode, twice.stderr.strip()) == (
+        1,
+        f"intake: {reference} is already on legal hold",
+    )
+    dry = run(tmp_path, "purge", "--today", BIRTHDAY_31.isoformat(), "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert (report["kept_on_legal_hold"], report["cases"]) == ([reference], [])
+    assert "Gruffydd" not in dry.stdout + dry.stderr
+    released = run(tmp_path, "case", "release-hold", reference, env=env)
+    assert released.returncode == 0, released.stderr
+    gone = run(tmp_path, "purge", "--today", BIRTHDAY_31.isoformat(), env=env)
+    assert gone.returncode == 0 and gone.stdout.startswith(f"cases removed: {reference}")
+    assert run(tmp_path, "case", "show", reference, env=env).returncode == 1
