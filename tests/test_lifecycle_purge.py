@@ -15,12 +15,13 @@ from datetime import date, timedelta
 import pytest
 from casework import opened_case
 from mail_factory import build_message
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from test_cli import run
 
 from intake.cases.advice_requests import find_case
 from intake.lifecycle import place_legal_hold, purge, release_legal_hold
 from intake.receive.capture import capture_message
+from intake.reminders.scheduler import PURGE_LOCK_KEY, purge_scheduled
 from intake.views.case import case_document
 from store import (
     Attachment,
@@ -221,3 +222,13 @@ def test_the_commands_place_show_and_release_a_hold_and_purge_keeps_the_case(
     gone = run(tmp_path, "purge", "--today", BIRTHDAY_31.isoformat(), env=env)
     assert gone.returncode == 0 and gone.stdout.startswith(f"cases removed: {reference}")
     assert run(tmp_path, "case", "show", reference, env=env).returncode == 1
+
+
+def test_the_nightly_purge_runs_only_in_the_process_holding_its_lock(services) -> None:
+    if services.db.dialect == "postgresql":
+        with services.db.engine.connect() as other_process:
+            other_process.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PURGE_LOCK_KEY})
+            assert purge_scheduled(services) is None
+            other_process.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PURGE_LOCK_KEY})
+            other_process.commit()
+    assert purge_scheduled(services).today == services.today().isoformat()
