@@ -113,28 +113,24 @@ def start_scheduler(services: Services, *, hour: int = 7, minute: int = 0) -> Ba
     retention purge every day at `settings.purge_time`; the caller stops it with `shutdown()`."""
     zone = ZoneInfo(services.settings.timezone)
     scheduler = BackgroundScheduler(timezone=zone)
-    scheduler.add_job(
-        _run_logging_failures,
-        CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
-        args=[services],
-        id=JOB_ID,
-        name="advice reminders and deadline watch",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        replace_existing=True,
-    )
-    purge_hour, purge_minute = services.settings.purge_time
-    scheduler.add_job(
-        _purge_logging_failures,
-        CronTrigger(hour=purge_hour, minute=purge_minute, timezone=zone),
-        args=[services],
-        id=PURGE_JOB_ID,
-        name="retention purge",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        replace_existing=True,
-    )
+    jobs = [
+        (JOB_ID, "advice reminders and deadline watch", _run_logging_failures,
+         CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone)),
+        (PURGE_JOB_ID, "retention purge", _purge_logging_failures,
+         CronTrigger(hour=services.settings.purge_time[0],
+                     minute=services.settings.purge_time[1], timezone=zone)),
+    ]  # fmt: skip
+    for job_id, name, run, trigger in jobs:
+        scheduler.add_job(
+            run,
+            trigger,
+            args=[services],
+            id=job_id,
+            name=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            replace_existing=True,
+        )
     scheduler.start()
     return scheduler
