@@ -192,7 +192,9 @@ def test_damaged_newer_or_misplaced_archives_are_refused_in_one_line(tmp_path: P
     future = rewritten(archive, tmp_path / "future.tar.gz", newer)
     not_gzip = tmp_path / "plain.txt"
     not_gzip.write_bytes(b"not an archive at all")
+    # A new service made by `intake init`: its schema is there, with no row in it.
     fresh = {"INTAKE_HOME": str(tmp_path / "fresh")}
+    assert run(tmp_path, "init", env=fresh).returncode == 0
     reasons = {
         path.name: one_line_failure(run(tmp_path, "import", str(path), env=fresh))
         for path in (truncated, flipped, future, not_gzip)
@@ -202,9 +204,9 @@ def test_damaged_newer_or_misplaced_archives_are_refused_in_one_line(tmp_path: P
     assert "'9999'" in reasons["future.tar.gz"] and "newer" in reasons["future.tar.gz"]
     assert "damaged or not a complete archive" in reasons["plain.txt"]
     # Nothing was written by any refused import.
-    assert not (tmp_path / "fresh" / "intake.db").exists() or every_row(
-        f"sqlite:///{tmp_path / 'fresh' / 'intake.db'}"
-    ) == {t.name: [] for t in model_tables()}
+    fresh_url = f"sqlite:///{tmp_path / 'fresh' / 'intake.db'}"
+    assert every_row(fresh_url) == {t.name: [] for t in model_tables()}
+    assert every_file(tmp_path / "fresh") == {}
 
     imported = run(tmp_path, "import", str(archive), env=fresh)
     assert imported.returncode == 0, imported.stderr
