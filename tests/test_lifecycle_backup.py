@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import io
 import json
 import stat
@@ -215,3 +216,57 @@ def test_damaged_newer_or_misplaced_archives_are_refused_in_one_line(tmp_path: P
     again = one_line_failure(run(tmp_path, "import", str(archive), env=fresh))
     assert "not empty" in again
     assert gzip.decompress(data)  # the exported archive itself is whole
+
+
+# The columns migration 0011 added: an archive from revision 0010 has none of them.
+ADDED_BY_0011 = {
+    "cases": {"legal_hold_reason", "legal_hold_by", "legal_hold_at"},
+    "inbound_messages": {"purged_at"},
+}
+
+
+def as_of_0010(archive: Path, out: Path) -> Path:
+    """`archive` as an export made before migration 0011: without its columns, revision 0010."""
+    with tarfile.open(archive, "r:gz") as source:
+        members = [(m, source.extractfile(m).read()) for m in source]
+    manifest = json.loads(next(data for m, data in members if m.name == "manifest.json"))
+    manifest["schema_revision"] = "0010"
+    with tarfile.open(out, "w:gz") as copy:
+        for member, data in members:
+            table = member.name.removeprefix("tables/").removesuffix(".jsonl")
+            if table in ADDED_BY_0011:
+                info = manifest["tables"][table]
+                keep = [i for i, c in enumerate(info["columns"]) if c not in ADDED_BY_0011[table]]
+                rows = [json.loads(line) for line in data.splitlines()]
+                data = b"".join(json.dumps([row[i] for i in keep]).encode() + b"\n" for row in rows)
+                info["columns"] = [info["columns"][i] for i in keep]
+                info["kinds"] = [info["kinds"][i] for i in keep]
+                info["sha256"] = hashlib.sha256(data).hexdigest()
+            if member.name == "manifest.json":
+                data = json.dumps(manifest).encode()
+            member.size = len(data)
+            copy.addfile(member, io.BytesIO(data))
+    return out
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_archive_from_an_older_schema_is_loaded_then_upgraded(services, senco, tmp_path) -> None:
+    reference = opened_case(services, senco)
+    export_service(services.settings, tmp_path / "now.tar.gz")
+    archive = as_of_0010(tmp_path / "now.tar.gz", tmp_path / "older.tar.gz")
+    target = dataclasses.replace(
+        services.settings,
+        home=tmp_path / "restored",
+        database_url=f"sqlite:///{tmp_path / 'restored.db'}",
+    )
+    assert import_service(target, archive)["schema_revision"] == "0010"
+    assert every_row(target.database_url) == every_row(services.db.url)
+    restored = open_database(target.database_url)
+    try:
+        with restored.engine.connect() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert version.scalar_one() == "0011"
+            case = connection.execute(select(Case).where(Case.reference == reference)).one()
+            assert case.legal_hold_at is None
+    finally:
+        restored.close()
