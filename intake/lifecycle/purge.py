@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from intake.lifecycle.case_removal import PURGE_ACTOR, Removed, remove_case
@@ -131,27 +131,38 @@ def _purge_messages(
     services: Services, session: Session, ids: Sequence[int], removed: Removed
 ) -> None:
     """Blank the messages' content and drop the files that came with them and joined no case."""
-    messages = list(session.scalars(select(InboundMessage).where(InboundMessage.id.in_(ids))))
+    messages = session.execute(
+        select(
+            InboundMessage.id,
+            InboundMessage.case_id,
+            InboundMessage.raw_sha256,
+            InboundMessage.reasons,
+            InboundMessage.decisions,
+        ).where(InboundMessage.id.in_(ids))
+    ).all()
     loose = [m.id for m in messages if m.case_id is None]
-    files = list(
-        session.scalars(
-            select(Attachment).where(
-                Attachment.inbound_message_id.in_(loose), Attachment.submission_id.is_(None)
-            )
+    files = session.execute(
+        select(Attachment.id, Attachment.sha256).where(
+            Attachment.inbound_message_id.in_(loose), Attachment.submission_id.is_(None)
         )
-    )
-    for item in files:
-        removed.attachments.add(item.sha256)
-        session.delete(item)
+    ).all()
+    removed.attachments.update(f.sha256 for f in files)
+    session.execute(delete(Attachment).where(Attachment.id.in_([f.id for f in files])))
+    removed.raw.update(m.raw_sha256 for m in messages)
     now = services.now()
-    for message in messages:
-        removed.raw.add(message.raw_sha256)
-        message.purged_at = now
-        message.subject = None
-        message.reasons = [_scrubbed_reason(r) for r in message.reasons or []]
-        message.decisions = [
-            {k: v for k, v in d.items() if k != "detail"} for d in message.decisions or []
-        ]
+    # One UPDATE by primary key, sent as a batch (executemany), not one flush per object.
+    tombstones = [
+        {
+            "id": m.id,
+            "purged_at": now,
+            "subject": None,
+            "reasons": [_scrubbed_reason(r) for r in m.reasons or []],
+            "decisions": [{k: v for k, v in d.items() if k != "detail"} for d in m.decisions or []],
+        }
+        for m in messages
+    ]
+    if tombstones:
+        session.execute(update(InboundMessage), tombstones)
 
 
 def _scrubbed_reason(reason: dict[str, Any]) -> dict[str, Any]:
