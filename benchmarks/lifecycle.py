@@ -61,7 +61,7 @@ def seed(home: Path, messages: int) -> None:
                 {
                     "transport": Transport.FILE,
                     "message_key": f"<{n}@bench.example>",
-                    "raw_sha256": services.raw.put(raw),
+                    "raw_sha256": services.raw.put(raw, sync=False),
                     "size": len(raw),
                     "from_address": "someone@school.example.org",
                     "subject": "A form",
@@ -75,6 +75,7 @@ def seed(home: Path, messages: int) -> None:
             )
         with services.db.session() as session:
             session.execute(insert(InboundMessage), rows)
+        os.sync()
     finally:
         services.close()
 

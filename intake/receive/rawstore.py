@@ -28,8 +28,9 @@ class RawStore:
     def path_for(self, digest: str) -> Path:
         return self.root / digest[:2] / digest[2:]
 
-    def put(self, data: bytes) -> str:
-        """Store `data` durably and return its SHA-256 hex digest."""
+    def put(self, data: bytes, *, sync: bool = True) -> str:
+        """Store `data` durably and return its SHA-256 hex digest. `sync=False` leaves the
+        flush to disk to the caller (an import of thousands of files syncs once, `os.sync()`)."""
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_for(digest)
         if path.exists():
@@ -45,12 +46,14 @@ class RawStore:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
-                os.fsync(out.fileno())
+                if sync:
+                    os.fsync(out.fileno())
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(path.parent)
+        if sync:
+            _fsync_dir(path.parent)
         return digest
 
     def get(self, digest: str) -> bytes:
