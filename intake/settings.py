@@ -182,6 +182,19 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "closed_days", _dates, "", "days with no reminders beyond weekends and bank holidays"
     ),
+    SettingSpec(
+        "retain_mail_days",
+        _positive_int,
+        "90",
+        "days raw mail (and files of mail that joined no case) are kept once processed",
+    ),
+    SettingSpec(
+        "retain_cases_years",
+        _positive_int,
+        "31",
+        "years after the child's date of birth a case and its files are kept",
+    ),
+    SettingSpec("purge_time", _clock_time, "02:30", "daily retention purge, local time"),
     SettingSpec("log_level", _one_of(*LOG_LEVELS), "INFO", "the least severe log lines written"),
     SettingSpec("log_format", _one_of(*LOG_FORMATS), "text", "log lines as text or one JSON each"),
     SettingSpec(
@@ -215,6 +228,9 @@ class Settings:
     timezone: str
     reminder_time: tuple[int, int]
     closed_days: frozenset[date]
+    retain_mail_days: int
+    retain_cases_years: int
+    purge_time: tuple[int, int]
     log_level: str
     log_format: str
     metrics_token: str | None = None

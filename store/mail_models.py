@@ -106,6 +106,9 @@ class InboundMessage(Base):
     # The caseworker who released the message from quarantine: processed again, it is not held
     # a second time for what they looked at (the holds are waived, every other check runs).
     released_by: Mapped[str | None] = mapped_column(String(EMAIL))
+    # When the retention purge removed the raw mail and blanked the subject (`intake purge`):
+    # the row stays, for the counts and the rows that point at it, with no child's data in it.
+    purged_at: Mapped[datetime | None]
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="inbound_message")
 

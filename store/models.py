@@ -112,6 +112,11 @@ class Case(Base):
     stage: Mapped[str] = mapped_column(String(40))
     day0: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A legal hold (a complaint, a tribunal, an inquiry) keeps the case, its mail and its files
+    # from every purge until it is released; who placed it and why are in the audit log too.
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(500))
+    legal_hold_by: Mapped[str | None] = mapped_column(String(EMAIL))
+    legal_hold_at: Mapped[datetime | None]
 
     child: Mapped[Child] = relationship()
     requested_by: Mapped[Professional] = relationship()

@@ -41,6 +41,10 @@ OPENS_THE_DATABASE = [
     ("outbox", "send"),
     ("remind",),
     ("metrics",),
+    ("purge", "--dry-run"),
+    ("case", "hold", CASE, "--reason", "Tribunal appeal"),
+    ("case", "release-hold", CASE),
+    ("export", "backup.tar.gz"),
     ("forms", "render", "request", "--professional", "a@school.example", "--out", "x.pdf"),
 ]  # fmt: skip
 

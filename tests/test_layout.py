@@ -34,6 +34,7 @@ INTAKE_ORDER = (
     "accounts",
     "views",
     "pipeline",
+    "lifecycle",
     "reminders",
     "cli",
 )

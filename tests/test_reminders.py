@@ -26,7 +26,13 @@ from documents import verify_token
 from intake.cases.timeline import statutory_milestones
 from intake.reminders.advice import latest_threshold
 from intake.reminders.run import run_reminders
-from intake.reminders.scheduler import LEADER_LOCK_KEY, run_scheduled, start_scheduler
+from intake.reminders.scheduler import (
+    JOB_ID,
+    LEADER_LOCK_KEY,
+    PURGE_JOB_ID,
+    run_scheduled,
+    start_scheduler,
+)
 from intake.serve import outbox_sender
 from intake.services import Services, open_services
 from notifier import SmtpRelay
@@ -349,11 +355,15 @@ def test_reminders_reach_the_relay_with_references_and_a_reply_token_only(
 def test_scheduler_fires_on_working_days_in_the_configured_zone(services) -> None:
     scheduler = start_scheduler(services, hour=6, minute=30)
     try:
-        (job,) = scheduler.get_jobs()
+        assert {job.id for job in scheduler.get_jobs()} == {JOB_ID, PURGE_JOB_ID}
+        job = scheduler.get_job(JOB_ID)
         nxt = job.next_run_time
         assert str(nxt.tzinfo) == "Europe/London" and nxt.weekday() < 5
         assert (nxt.hour, nxt.minute) == (6, 30)
         assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time == 3600
+        # The retention purge runs every night, weekends too, at INTAKE_PURGE_TIME (02:30).
+        purge_next = scheduler.get_job(PURGE_JOB_ID).next_run_time
+        assert (purge_next.hour, purge_next.minute) == (2, 30)
     finally:
         scheduler.shutdown(wait=False)
 

@@ -48,11 +48,23 @@ def test_environment_wins_over_file_over_default(tmp_path: Path) -> None:
         ("INTAKE_LOG_FORMAT", "xml"),
         ("INTAKE_METRICS_TOKEN", "short"),
         ("INTAKE_METRICS_TOKEN", "a token with spaces in it, long enough"),
+        ("INTAKE_RETAIN_MAIL_DAYS", "0"),
+        ("INTAKE_RETAIN_MAIL_DAYS", "three months"),
+        ("INTAKE_RETAIN_CASES_YEARS", "-31"),
+        ("INTAKE_PURGE_TIME", "2.30"),
     ],
 )
 def test_bad_value_names_the_setting(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings(environ={name: value}, toml_path=None)
+
+
+def test_retention_defaults_to_90_days_of_mail_and_date_of_birth_plus_31_years() -> None:
+    settings = load_settings(environ={}, toml_path=None)
+    assert (settings.retain_mail_days, settings.retain_cases_years) == (90, 31)
+    assert settings.purge_time == (2, 30)
+    given = load_settings(environ={"INTAKE_RETAIN_CASES_YEARS": "45"}, toml_path=None)
+    assert given.retain_cases_years == 45
 
 
 def test_reminder_time_is_read_as_hour_and_minute() -> None:

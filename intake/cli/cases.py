@@ -1,5 +1,6 @@
-"""`intake case show|stage|exception`: a caseworker looking at a case, moving it along its
-timeline and recording an exception to the time limits.
+"""`intake case show|stage|exception|hold|release-hold`: a caseworker looking at a case, moving
+it along its timeline, recording an exception to the time limits, and placing or releasing the
+legal hold that keeps it from the retention purge.
 
 They are actions of the `case` command that `intake.cli.records` defines; it hands its action
 subparsers to `add_case_commands`. A refused move or an unknown case exits 1 with one line.
@@ -20,6 +21,7 @@ from intake.cli.args import ACTOR_HELP, Choice, default_actor, iso_date, slug
 from intake.cli.opened import opened
 from intake.cli.tables import local_time, print_table
 from intake.errors import CommandFailed
+from intake.lifecycle import place_legal_hold, release_legal_hold
 from intake.views.case import case_document, form_version_label
 from store import Case
 
@@ -56,6 +58,19 @@ def add_case_commands(case_actions: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help=JSON_HELP)
     p.set_defaults(run=run_case_exception)
 
+    p = case_actions.add_parser(
+        "hold", help="place a legal hold: the case, its mail and files are never purged"
+    )
+    p.add_argument("reference", metavar="CASE", help="the case reference, EHC-YYYY-NNNNNN")
+    p.add_argument("--reason", required=True, help="why (proceedings, a complaint), audited")
+    p.add_argument("--actor", help=ACTOR_HELP)
+    p.set_defaults(run=run_case_hold)
+
+    p = case_actions.add_parser("release-hold", help="release a case's legal hold")
+    p.add_argument("reference", metavar="CASE", help="the case reference, EHC-YYYY-NNNNNN")
+    p.add_argument("--actor", help=ACTOR_HELP)
+    p.set_defaults(run=run_case_release_hold)
+
 
 def _find_case(session, reference: str) -> Case:
     case = find_case(session, reference)
@@ -82,6 +97,9 @@ def print_case(document: dict[str, Any], shown_time: Callable[[str], str | None]
     """The case for a person: what it is and where it stands, then one table per part."""
     print(f"{document['reference']}: {document['stage_name']} (day 0 {document['day0']})")
     print(f"requested by {document['requested_by']}")
+    hold = document["legal_hold"]
+    if hold:
+        print(f"on legal hold since {shown_time(hold['since'])} by {hold['by']}: {hold['reason']}")
     moves = ", ".join(slug(m) for m in document["allowed_moves"])
     print(f"can move to: {moves or 'nothing (closed)'}")
     sections = [
@@ -159,4 +177,26 @@ def run_case_exception(args: argparse.Namespace) -> int:
         print(json.dumps(row, ensure_ascii=False))
     else:
         print(f"{recorded.reference}: exception {recorded.ground} recorded")
+    return 0
+
+
+def run_case_hold(args: argparse.Namespace) -> int:
+    with opened(args.settings) as services, services.db.session() as session:
+        case = _find_case(session, args.reference)
+        change = place_legal_hold(
+            services, session, case, reason=args.reason, actor=args.actor or default_actor()
+        )
+        if not change.done:
+            raise CommandFailed(change.reason)
+    print(f"{change.reference}: on legal hold; the purge keeps it, its mail and its files")
+    return 0
+
+
+def run_case_release_hold(args: argparse.Namespace) -> int:
+    with opened(args.settings) as services, services.db.session() as session:
+        case = _find_case(session, args.reference)
+        change = release_legal_hold(services, session, case, actor=args.actor or default_actor())
+        if not change.done:
+            raise CommandFailed(change.reason)
+    print(f"{change.reference}: legal hold released; retention applies again")
     return 0

@@ -22,6 +22,8 @@ from intake.cli import forms as cli_forms
 from intake.cli import records as cli_records
 from intake.cli import remind as cli_remind
 from intake.cli.args import Parser
+from intake.cli.lifecycle import backup as cli_backup
+from intake.cli.lifecycle import purge as cli_purge
 from intake.errors import CommandFailed
 from intake.logs import configure_logging, say
 from intake.settings import SettingsError, load_settings
@@ -48,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_caseworkers.add_commands(commands)
     cli_advice.add_commands(commands)
     cli_remind.add_commands(commands)
+    cli_purge.add_commands(commands)
+    cli_backup.add_commands(commands)
     demo.add_command(commands)
     return parser
 

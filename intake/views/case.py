@@ -78,6 +78,7 @@ def case_document(
             "day0": case.day0.isoformat(),
             "today": today.isoformat(),
             "requested_by": case.requested_by.email,
+            "legal_hold": _legal_hold(case),
             "child": {
                 "forename": case.child.forename,
                 "surname": case.child.surname,
@@ -185,3 +186,13 @@ def form_version_label(submission: dict[str, Any], advice_requests: list[dict[st
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _legal_hold(case: Case) -> dict | None:
+    if case.legal_hold_at is None:
+        return None
+    return {
+        "since": case.legal_hold_at.isoformat(),
+        "by": case.legal_hold_by,
+        "reason": case.legal_hold_reason,
+    }

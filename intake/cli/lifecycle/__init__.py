@@ -1,0 +1,1 @@
+"""The `intake` commands of the data lifecycle: `purge`, `export` and `import`."""
