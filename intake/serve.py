@@ -3,6 +3,8 @@ sender, started together and stopped together.
 
 New mail wakes the pipeline at once, and queued replies wake the sender, so a confirmation
 goes out within a second of the form's arrival; slow timers are only a safety net.
+On PostgreSQL the IMAP watcher and the scheduler are leader roles (`intake.leaders`): each runs
+in the one process of the deployment that holds its lock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
+from intake.leaders import (
+    IMAP_WATCHER,
+    SCHEDULER,
+    LeaderRole,
+    Role,
+    StartPart,
+    lock_engine,
+    thread_part,
+)
 from intake.pipeline.process import process_pending
 from intake.receive.capture import capture_message
 from intake.receive.imap import ImapWatcher, TransportKey
@@ -111,7 +122,10 @@ class RunningService:
         imap: bool = True,
         scheduler: bool = False,
         web: WebPart | None = None,
+        pipeline: bool = True,
     ) -> None:
+        """`pipeline=False` leaves out the work on mail (pipeline, outbox, IMAP, scheduler): the
+        process serving `--workers N` keeps the listeners while worker processes do the work."""
         self.services = services
         self.stop_event = threading.Event()
         self._pipeline_woken = threading.Event()
@@ -121,10 +135,13 @@ class RunningService:
         self._threads: list[threading.Thread] = []
         self._smtp = None
         self._want_smtp = smtp
-        self._want_imap = imap and bool(services.settings.imap_url)
-        self._want_scheduler = scheduler
-        self._scheduler = None
+        self._want_pipeline = pipeline
+        self._want_imap = pipeline and imap and bool(services.settings.imap_url)
+        self._want_scheduler = pipeline and scheduler
         self._web = web
+        self._lock_engine = None
+        self.roles: dict[Role, LeaderRole] = {}
+        self._stop_parts: list[Callable[[], None]] = []
 
     def capture_from_smtp(self, raw: bytes, envelope_from: str, envelope_to: list[str]) -> object:
         # As a delivering MTA does: the envelope sender becomes Return-Path, so screening sees
@@ -147,15 +164,16 @@ class RunningService:
         return captured
 
     def start(self) -> None:
-        self._spawn("pipeline", self._run_pipeline)
-        self._spawn("outbox", lambda: self.sender.run(self.stop_event))
+        if self._want_pipeline:
+            self._spawn("pipeline", self._run_pipeline)
+            self._spawn("outbox", lambda: self.sender.run(self.stop_event))
         if self._want_imap:
             watcher = ImapWatcher(
                 self.services.settings.imap_url,
                 self.capture_from_imap,
                 MailboxStateInStore(self.services),
             )
-            self._spawn("imap", lambda: watcher.run(self.stop_event))
+            self._start_part(IMAP_WATCHER, thread_part("imap", watcher.run))
         if self._want_smtp:
             host, port = self.services.settings.smtp_listen
             handler = SmtpIntakeHandler(
@@ -165,10 +183,28 @@ class RunningService:
             )
             self._smtp = start_smtp_listener(host, port, handler)
         if self._want_scheduler:
-            hour, minute = self.services.settings.reminder_time
-            self._scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+            self._start_part(SCHEDULER, self._start_scheduler)
         if self._web is not None:
             self._web.start()
+
+    def _start_scheduler(self) -> Callable[[], None]:
+        hour, minute = self.services.settings.reminder_time
+        scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+        return lambda: scheduler.shutdown(wait=True)
+
+    def _start_part(self, role: Role, start: StartPart) -> None:
+        """On SQLite (one process) start the part here and now; on PostgreSQL compete for its
+        role in a thread, the part running while this process holds it."""
+        if self.services.db.dialect != "postgresql":
+            self._stop_parts.append(start())
+            return
+        if self._lock_engine is None:
+            self._lock_engine = lock_engine(self.services.db.url)
+        leader = LeaderRole(
+            self._lock_engine, role, start, self.services.settings.leader_retry_seconds
+        )
+        self.roles[role] = leader
+        self._spawn(f"leader-{role.key:x}", lambda: leader.run(self.stop_event))
 
     def describe(self) -> str:
         """Every listener and where our mail goes, for the start line; passwords hidden."""
@@ -181,6 +217,8 @@ class RunningService:
             parts.append(self._web.describe())
         if self._want_imap:
             parts.append(f"IMAP {without_password(settings.imap_url)}")
+        if not self._want_pipeline:
+            return "; ".join(parts)
         if settings.smtp_url:
             parts.append(f"outbound mail through {without_password(settings.smtp_url)}")
         else:
@@ -206,12 +244,14 @@ class RunningService:
     def stop(self) -> None:
         if self._web is not None:
             self._web.stop()
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
+        for stop_part in reversed(self._stop_parts):
+            stop_part()
         if self._smtp is not None:
             self._smtp.stop()
         self.stop_event.set()
         self._pipeline_woken.set()
         self.sender.wake()
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=15)
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
