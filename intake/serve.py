@@ -39,6 +39,8 @@ from store import MailboxState
 from store import Transport as Arrival
 
 logger = logging.getLogger("intake.service")
+# Messages a worker claims at once on PostgreSQL (see `_run_pipeline`).
+CLAIM_BATCH = 1
 
 
 class MailboxStateInStore:
@@ -231,9 +233,13 @@ class RunningService:
         self._threads.append(thread)
 
     def _run_pipeline(self) -> None:
+        # Where other workers may share the queue (PostgreSQL), claim one message at a time: a
+        # batch claimed is a batch the others cannot start, and the last batches of a backlog
+        # would leave them idle. One process on SQLite saves the round trips.
+        batch = CLAIM_BATCH if self.services.db.dialect == "postgresql" else 20
         while not self.stop_event.is_set():
             try:
-                if process_pending(self.services):
+                if process_pending(self.services, limit=batch):
                     continue
             except Exception:
                 # The database may be briefly away: log, wait, try again; nothing is lost.

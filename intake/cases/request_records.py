@@ -42,7 +42,7 @@ from store import (
     SubmissionKind,
     TimelineEvent,
     TimelineKind,
-    next_reference,
+    next_reference_now,
 )
 
 
@@ -113,7 +113,7 @@ def record_request(
     if case is None:
         child = match.child if match is not None else new_child(session, answers)
         case = Case(
-            reference=next_reference(session, CASE_PREFIX, received_on.year),
+            reference=next_reference_now(session, CASE_PREFIX, received_on.year),
             child_id=child.id,
             requested_by_id=professional_id,
             request_token=token,
