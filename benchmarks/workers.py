@@ -216,6 +216,8 @@ def run(count: int, worker_counts: list[int]) -> dict[str, object]:
     sys.path.insert(0, str(ROOT / "tests"))
     from db_fixtures import scratch_postgres_database
 
+    # Other work on the machine moves every figure: the load is printed beside them.
+    started_load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="intake-bench-workers-") as folder:
         parent = Path(folder)
         maker = open_services(load_settings(environ=environment(parent / "maker", "sqlite:///"
@@ -240,7 +242,12 @@ def run(count: int, worker_counts: list[int]) -> dict[str, object]:
                 url = stack.enter_context(scratch_postgres_database())
                 runs.append(measure(parent, f"postgresql-{n}", url, n, messages, warm))
         ceiling = measure_ceiling(messages)
-    return {"cpu_count": os.cpu_count(), "runs": runs, "ceiling": ceiling}
+    return {
+        "cpu_count": os.cpu_count(),
+        "runs": runs,
+        "ceiling": ceiling,
+        "load_average": {"start": started_load, "end": os.getloadavg()[0]},
+    }
 
 
 def verdict(ok: bool) -> str:
@@ -251,7 +258,11 @@ def print_report(report: dict[str, object]) -> None:
     runs = {r["name"]: r for r in report["runs"]}
     ceiling = report["ceiling"]["per_second"]
     one = runs.get("postgresql-1", {}).get("per_second")
-    print(f"Workers: valid replies processed and answered, {report['cpu_count']} CPUs\n")
+    load = report["load_average"]
+    print(
+        f"Workers: valid replies processed and answered, {report['cpu_count']} CPUs"
+        f" (load average {load['start']:.1f} at the start, {load['end']:.1f} at the end)\n"
+    )
     print(f"{'deployment':<16}{'messages':>9}{'seconds':>9}{'per s':>8}{'x 1 PG':>8}{'x ceil':>8}")
     for r in report["runs"]:
         ratio = f"{r['per_second'] / one:.2f}" if one else "-"

@@ -75,7 +75,6 @@ class LeaderRole:
         self.role = role
         self.start_part = start
         self.retry_seconds = retry_seconds
-        self.held = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         """Try for the role, hold it while the connection stands, give it up when `stop` is set
@@ -111,7 +110,6 @@ class LeaderRole:
             return
         logger.info("took over %s", self.role.name)
         stop_part = self.start_part()
-        self.held.set()
         try:
             while not stop.wait(CHECK_SECONDS):
                 connection.execute(text("SELECT 1"))
@@ -119,7 +117,6 @@ class LeaderRole:
             logger.warning("lost the database connection: gave up %s", self.role.name)
             raise
         finally:
-            self.held.clear()
             stop_part()
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.role.key})
         logger.info("handed over %s", self.role.name)

@@ -87,7 +87,12 @@ class WorkerPool:
 
     def _start(self, slot: Slot) -> None:
         with self._lock:
-            slot.process = subprocess.Popen(self.command, preexec_fn=_die_with_parent)
+            # A session of its own: Ctrl-C at a terminal reaches the whole foreground group, and
+            # workers stopping by themselves would look like deaths to restart from. The
+            # supervisor alone tells them to stop.
+            slot.process = subprocess.Popen(
+                self.command, preexec_fn=_die_with_parent, start_new_session=True
+            )
             slot.started_at = time.monotonic()
         logger.info("started worker %d (process %d)", slot.number, slot.process.pid)
 
