@@ -203,7 +203,7 @@ def test_one_worker_holds_each_role_and_another_takes_over_when_it_is_killed(
     assert len(mailbox.contents("Processed")) == 7
 
 
-def test_messages_spread_over_two_workers_are_each_processed_and_answered_once(
+def test_messages_shared_by_two_workers_are_each_processed_and_answered_once(
     services,
     senco,
     relay_sink: RelaySink,  # noqa: F811
