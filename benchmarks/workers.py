@@ -29,7 +29,9 @@ from pathlib import Path
 
 from ingest import REPLIES_PER_SENDER, ROOT, add_senco, measure_ceiling, valid_reply
 from mail_factory import TRUSTED_AUTHSERV
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from documents.forms.request_example import REQUEST_EXAMPLE
 from documents.validators import upn_check_letter
@@ -83,17 +85,17 @@ def environment(home: Path, database_url: str) -> dict[str, str]:
     }
 
 
-def settled(services: Services) -> tuple[int, int, int]:
+def settled(engine: Engine) -> tuple[int, int, int]:
     """(messages done, emails sent, emails not yet sent)."""
     waiting = (InboundStatus.RECEIVED, InboundStatus.PROCESSING, InboundStatus.FAILED)
-    with services.db.session() as session:
-        done = session.scalar(
+    with engine.connect() as connection:
+        done = connection.scalar(
             select(func.count())
             .select_from(InboundMessage)
             .where(InboundMessage.status.not_in(waiting))
         )
         by_status = dict(
-            session.execute(
+            connection.execute(
                 select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
             ).all()
         )
@@ -102,14 +104,23 @@ def settled(services: Services) -> tuple[int, int, int]:
 
 
 def wait_until_answered(services: Services, messages: int, timeout: float) -> None:
+    # A plain engine that only reads: the service's own takes SQLite's write lock for every
+    # transaction (BEGIN IMMEDIATE), and the looking must not queue with the workers' writes.
+    engine = create_engine(services.db.url, poolclass=NullPool)
     deadline = time.monotonic() + timeout
-    while True:
-        done, sent, unsent = settled(services)
-        if done == messages and sent >= messages and unsent == 0:
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit(f"gave up: {done}/{messages} processed, {sent} sent, {unsent} unsent")
-        time.sleep(0.05)
+    try:
+        while True:
+            try:
+                done, sent, unsent = settled(engine)
+            except OperationalError:
+                done = sent = unsent = -1  # busy: look again
+            if done == messages and sent >= messages and unsent == 0:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gave up: {done}/{messages} done, {sent} sent, {unsent} unsent")
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 class Deployment:
