@@ -11,6 +11,8 @@ its process) with outbound mail written as .eml files, the default. The same mes
 valid replies, each for a child of its own as requests mostly are) are captured as the SMTP
 listener captures them while the workers are paused (SIGSTOP), after a warm-up message per
 worker; the clock runs from SIGCONT until every message is processed and every reply sent.
+Read the figures beside the load average printed with them: on a machine busy with other work,
+N processes also win N shares of the CPUs from it, and more workers look better than they are.
 """
 
 from __future__ import annotations
