@@ -28,10 +28,11 @@ from mail_servers import (  # noqa: F401 (fixtures)
     relay_sink,
     wait_until,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from documents import get_form, issue_token, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
+from intake.leaders import IMAP_WATCHER
 from intake.receive.capture import capture_message
 from store import InboundMessage, InboundStatus, OutboxMessage, OutboxStatus, Transport
 
@@ -201,6 +202,38 @@ def test_one_worker_holds_each_role_and_another_takes_over_when_it_is_killed(
     assert_answered_once(services, relay_sink, range(1, 8))
     assert mailbox.contents("INBOX") == []
     assert len(mailbox.contents("Processed")) == 7
+
+
+def test_a_holder_whose_lock_connection_is_cut_stops_the_watcher_and_takes_it_again(
+    services,
+    senco,
+    mailbox: Mailbox,
+    relay_sink: RelaySink,  # noqa: F811
+    start,
+) -> None:
+    worker = start("worker", imap_url=mailbox.url)
+    worker.wait_for("took over the IMAP watcher")
+    with services.db.engine.connect() as connection:
+        cut = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND objsubid = 1 AND objid = :key AND database ="
+                " (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"key": IMAP_WATCHER.key},
+        ).all()
+    assert cut == [(True,)]
+    worker.wait_for("gave up the IMAP watcher", timeout=TAKEOVER_SECONDS)
+    wait_until(
+        lambda: worker.log().count("took over the IMAP watcher") == 2,
+        "the IMAP watcher taken again",
+        TAKEOVER_SECONDS,
+    )
+    log = worker.log()
+    # Stopped before it was started again: never two watchers in one process either.
+    assert log.index("gave up the IMAP watcher") < log.rindex("took over the IMAP watcher")
+    mailbox.append(reply(services, senco, 1))
+    assert_answered_once(services, relay_sink, range(1, 2))
 
 
 def test_messages_shared_by_two_workers_are_each_processed_and_answered_once(
