@@ -85,12 +85,17 @@ def add_senco(services: Services, n: int):
 
 
 def valid_reply(
-    services: Services, professional, serial: int, files: list | None = None
+    services: Services,
+    professional,
+    serial: int,
+    files: list | None = None,
+    values: dict | None = None,
 ) -> tuple[bytes, bytes]:
     """A complete request form on a token of its own (the serial tells tokens apart) and the
-    reply carrying it; the PDF differs per message because the token is in it."""
+    reply carrying it; the PDF differs per message because the token is in it. The answers are
+    REQUEST_EXAMPLE's unless `values` are given."""
     token = issue_token(services.key, "request", professional.id, serial, today=services.today())
-    pdf = render_form(REQUEST, values=REQUEST_EXAMPLE, token=token)
+    pdf = render_form(REQUEST, values=values or REQUEST_EXAMPLE, token=token)
     raw = form_reply(
         pdf,
         sender=professional.email,

@@ -3,6 +3,8 @@ sender, started together and stopped together.
 
 New mail wakes the pipeline at once, and queued replies wake the sender, so a confirmation
 goes out within a second of the form's arrival; slow timers are only a safety net.
+On PostgreSQL the IMAP watcher and the scheduler are leader roles (`intake.leaders`): each runs
+in the one process of the deployment that holds its lock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
 
+from intake.leaders import (
+    IMAP_WATCHER,
+    SCHEDULER,
+    LeaderRole,
+    Role,
+    StartPart,
+    lock_engine,
+    thread_part,
+)
 from intake.pipeline.process import process_pending
 from intake.receive.capture import capture_message
 from intake.receive.imap import ImapWatcher, TransportKey
@@ -28,6 +39,8 @@ from store import MailboxState
 from store import Transport as Arrival
 
 logger = logging.getLogger("intake.service")
+# Messages a worker claims at once on PostgreSQL (see `_run_pipeline`).
+CLAIM_BATCH = 1
 
 
 class MailboxStateInStore:
@@ -124,7 +137,10 @@ class RunningService:
         imap: bool = True,
         scheduler: bool = False,
         web: WebPart | None = None,
+        pipeline: bool = True,
     ) -> None:
+        """`pipeline=False` leaves out the work on mail (pipeline, outbox, IMAP, scheduler): the
+        process serving `--workers N` keeps the listeners while worker processes do the work."""
         self.services = services
         self.stop_event = threading.Event()
         self._pipeline_woken = threading.Event()
@@ -134,10 +150,13 @@ class RunningService:
         self._threads: list[threading.Thread] = []
         self._smtp = None
         self._want_smtp = smtp
-        self._want_imap = imap and bool(services.settings.imap_url)
-        self._want_scheduler = scheduler
-        self._scheduler = None
+        self._want_pipeline = pipeline
+        self._want_imap = pipeline and imap and bool(services.settings.imap_url)
+        self._want_scheduler = pipeline and scheduler
         self._web = web
+        self._lock_engine = None
+        self.roles: dict[Role, LeaderRole] = {}
+        self._stop_parts: list[Callable[[], None]] = []
 
     def capture_from_smtp(self, raw: bytes, envelope_from: str, envelope_to: list[str]) -> object:
         # As a delivering MTA does: the envelope sender becomes Return-Path, so screening sees
@@ -160,8 +179,9 @@ class RunningService:
         return captured
 
     def start(self) -> None:
-        self._spawn("pipeline", self._run_pipeline)
-        self._spawn("outbox", lambda: self.sender.run(self.stop_event))
+        if self._want_pipeline:
+            self._spawn("pipeline", self._run_pipeline)
+            self._spawn("outbox", lambda: self.sender.run(self.stop_event))
         if self._want_imap:
             state = MailboxStateInStore(self.services)
             watcher = ImapWatcher(
@@ -170,7 +190,7 @@ class RunningService:
                 state,
                 on_swept=state.mark_swept,
             )
-            self._spawn("imap", lambda: watcher.run(self.stop_event))
+            self._start_part(IMAP_WATCHER, thread_part("imap", watcher.run))
         if self._want_smtp:
             host, port = self.services.settings.smtp_listen
             handler = SmtpIntakeHandler(
@@ -180,10 +200,28 @@ class RunningService:
             )
             self._smtp = start_smtp_listener(host, port, handler)
         if self._want_scheduler:
-            hour, minute = self.services.settings.reminder_time
-            self._scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+            self._start_part(SCHEDULER, self._start_scheduler)
         if self._web is not None:
             self._web.start()
+
+    def _start_scheduler(self) -> Callable[[], None]:
+        hour, minute = self.services.settings.reminder_time
+        scheduler = start_scheduler(self.services, hour=hour, minute=minute)
+        return lambda: scheduler.shutdown(wait=True)
+
+    def _start_part(self, role: Role, start: StartPart) -> None:
+        """On SQLite (one process) start the part here and now; on PostgreSQL compete for its
+        role in a thread, the part running while this process holds it."""
+        if self.services.db.dialect != "postgresql":
+            self._stop_parts.append(start())
+            return
+        if self._lock_engine is None:
+            self._lock_engine = lock_engine(self.services.db.url)
+        leader = LeaderRole(
+            self._lock_engine, role, start, self.services.settings.leader_retry_seconds
+        )
+        self.roles[role] = leader
+        self._spawn(f"leader-{role.key:x}", lambda: leader.run(self.stop_event))
 
     def describe(self) -> str:
         """Every listener and where our mail goes, for the start line; passwords hidden."""
@@ -196,6 +234,8 @@ class RunningService:
             parts.append(self._web.describe())
         if self._want_imap:
             parts.append(f"IMAP {without_password(settings.imap_url)}")
+        if not self._want_pipeline:
+            return "; ".join(parts)
         if settings.smtp_url:
             parts.append(f"outbound mail through {without_password(settings.smtp_url)}")
         else:
@@ -208,9 +248,13 @@ class RunningService:
         self._threads.append(thread)
 
     def _run_pipeline(self) -> None:
+        # Where other workers may share the queue (PostgreSQL), claim one message at a time: a
+        # batch claimed is a batch the others cannot start, and the last batches of a backlog
+        # would leave them idle. One process on SQLite saves the round trips.
+        batch = CLAIM_BATCH if self.services.db.dialect == "postgresql" else 20
         while not self.stop_event.is_set():
             try:
-                if process_pending(self.services):
+                if process_pending(self.services, limit=batch):
                     continue
             except Exception:
                 # The database may be briefly away: log, wait, try again; nothing is lost.
@@ -221,12 +265,14 @@ class RunningService:
     def stop(self) -> None:
         if self._web is not None:
             self._web.stop()
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
+        for stop_part in reversed(self._stop_parts):
+            stop_part()
         if self._smtp is not None:
             self._smtp.stop()
         self.stop_event.set()
         self._pipeline_woken.set()
         self.sender.wake()
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=15)
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()

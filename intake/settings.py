@@ -62,6 +62,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 3600:
+        raise ValueError("expected a number of seconds above 0, at most 3600, such as 2 or 0.5")
+    return number
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -198,6 +205,12 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("log_level", _one_of(*LOG_LEVELS), "INFO", "the least severe log lines written"),
     SettingSpec("log_format", _one_of(*LOG_FORMATS), "text", "log lines as text or one JSON each"),
     SettingSpec(
+        "leader_retry_seconds",
+        _positive_seconds,
+        "2",
+        "on PostgreSQL, how often a process without the IMAP watcher or scheduler tries to take it",
+    ),
+    SettingSpec(
         "metrics_token",
         _bearer_token,
         None,
@@ -233,6 +246,7 @@ class Settings:
     purge_time: tuple[int, int]
     log_level: str
     log_format: str
+    leader_retry_seconds: float
     metrics_token: str | None = None
 
     def token_key(self) -> bytes:

@@ -30,7 +30,7 @@ from store.models import (
     TimelineEvent,
     TimelineEventImmutable,
 )
-from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference
+from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference, next_reference_now
 from store.reminder_models import ReminderRun, ReminderRunFailure, ReminderSent
 from store.statuses import (
     AdviceStatus,
@@ -80,6 +80,7 @@ __all__ = [
     "claim_inbound_message",
     "claim_outbox",
     "next_reference",
+    "next_reference_now",
     "normalise_url",
     "open_database",
     "record_inbound_failure",

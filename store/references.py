@@ -36,6 +36,20 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
+def next_reference_now(session: Session, prefix: str, year: int) -> str:
+    """`next_reference`, but on PostgreSQL taken and committed at once in a short transaction of
+    its own: workers then queue for the counter only for that moment, not for the rest of each
+    other's transactions (a request's receipt is rendered once its reference is known, and with
+    the counter held meanwhile two workers could not render at once). The price: a number taken
+    by a transaction that then fails is skipped, as a sequence's would be; none is handed out
+    twice. On SQLite, one writer at a time, which this session already is: `next_reference`."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return next_reference(session, prefix, year)
+    with Session(bind.engine) as own, own.begin():
+        return next_reference(own, prefix, year)
+
+
 def _increment(session: Session, prefix: str, year: int) -> int | None:
     # One UPDATE ... RETURNING both locks the row and reads the new value (SQLite has it too).
     statement = (

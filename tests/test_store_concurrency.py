@@ -23,6 +23,7 @@ from store import (
     claim_inbound,
     claim_outbox,
     next_reference,
+    next_reference_now,
     open_database,
     record_inbound_failure,
 )
@@ -85,6 +86,21 @@ def test_a_rolled_back_reference_is_handed_out_again(database: Database) -> None
             raise RuntimeError("the case could not be saved")
     with database.session() as session:
         assert next_reference(session, "EHC", 2026) == "EHC-2026-000001"
+
+
+def test_a_reference_taken_now_on_postgresql_holds_no_lock_and_is_skipped_on_failure(
+    postgres_database: Database,
+) -> None:
+    with pytest.raises(RuntimeError):
+        with postgres_database.session() as session:
+            assert next_reference_now(session, "EHC", 2026) == "EHC-2026-000001"
+            # Another worker is not kept waiting for this transaction to end.
+            with postgres_database.session() as other:
+                other.execute(text("SET LOCAL lock_timeout = '2s'"))
+                assert next_reference(other, "EHC", 2026) == "EHC-2026-000002"
+            raise RuntimeError("the case could not be saved")
+    with postgres_database.session() as session:
+        assert next_reference_now(session, "EHC", 2026) == "EHC-2026-000003"
 
 
 def test_workers_taking_references_at_once_never_share_one(database: Database) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from documents import FormDefinition, Rejection
@@ -42,7 +42,7 @@ from store import (
     SubmissionKind,
     TimelineEvent,
     TimelineKind,
-    next_reference,
+    next_reference_now,
 )
 
 
@@ -104,6 +104,7 @@ def record_request(
     attachments: Sequence[MailAttachment],
     received_on: date,
 ) -> Recorded:
+    queue_behind_same_child(session, token, answers)
     case = case_of_token(session, token)
     new_case, joined_open_case = case is None, False
     match = match_child(session, answers) if case is None else None
@@ -112,7 +113,7 @@ def record_request(
     if case is None:
         child = match.child if match is not None else new_child(session, answers)
         case = Case(
-            reference=next_reference(session, CASE_PREFIX, received_on.year),
+            reference=next_reference_now(session, CASE_PREFIX, received_on.year),
             child_id=child.id,
             requested_by_id=professional_id,
             request_token=token,
@@ -261,6 +262,35 @@ def keep_attachments(
                 flag="; ".join(flags) or None,
             )
         )
+
+
+# The first of the two keys of pg_advisory_xact_lock(int, int) for a child's records: a space of
+# its own, apart from the leader roles' one-key locks (intake/leaders.py).
+CHILD_LOCK_SPACE = 0x1E4C
+
+
+def queue_behind_same_child(session: Session, token: str, answers: Mapping[str, Any]) -> None:
+    """On PostgreSQL, wait until no other worker's transaction is recording a request for the
+    same child (by token, UPN, NHS number, or name and date of birth: whatever `match_child`
+    could match on), and hold that until this transaction ends. Without it two workers could
+    each find no case and open two for one child, or both number a version N+1 so that one
+    fails. Requests for other children go on side by side. SQLite has one writer anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    names = [f"token:{token}", f"born:{answers.get('date_of_birth')}:"
+             f"{_fold(answers.get('child_forename') or '')}:"
+             f"{_fold(answers.get('child_surname') or '')}"]  # fmt: skip
+    names += [f"{field}:{answers[field]}" for field in ("upn", "nhs_number") if answers.get(field)]
+    # Sorted, so that two workers wanting the same two locks take them in one order.
+    for key in sorted({_lock_key(name) for name in names}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": CHILD_LOCK_SPACE, "key": key},
+        )
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
 
 
 def match_child(session: Session, answers: Mapping[str, Any]) -> ChildMatch | None:

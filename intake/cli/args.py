@@ -41,6 +41,13 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def positive_count(text: str) -> int:
+    """An argparse type: a whole number of at least 1, or a usage error naming what was given."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def default_actor() -> str:
     # Who ran the command, when no --actor names the caseworker: never left anonymous.
     return f"cli:{getpass.getuser()}"

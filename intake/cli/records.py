@@ -1,5 +1,5 @@
-"""`intake init|serve|ingest|professional|queue|outbox|metrics`: the service's commands (`case`
-is in `intake.cli.cases`).
+"""`intake init|serve|worker|ingest|professional|queue|outbox|metrics`: the service's commands
+(`case` is in `intake.cli.cases`).
 
 Listing commands print a table with headings, or with `--json` one JSON object per line. Only
 init, serve, ingest and `professional add` make a database where there is none.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -18,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from documents import ORGANISATION_TYPES, ROLES
 from intake.cases.accounts import add_professional, professional_summary
-from intake.cli.args import JSON_HELP, Choice
+from intake.cli.args import JSON_HELP, Choice, positive_count
 from intake.cli.cases import add_case_commands
 from intake.cli.opened import one_line, opened, unreachable_reason
 from intake.cli.tables import local_time, print_rows
@@ -31,6 +33,7 @@ from intake.serve import RunningService, outbox_sender
 from intake.services import make_home
 from intake.views.case import queue_rows
 from intake.views.metrics import prometheus_text, read_metrics
+from intake.workers import WorkerPool, worker_count_note
 from notifier import outbox_rows
 from portal import WebServer, create_app
 from store import InboundStatus, OutboxStatus, Professional, Transport, upgrade
@@ -39,6 +42,7 @@ ROLE = Choice(ROLES)
 ORGANISATION_TYPE = Choice(ORGANISATION_TYPES)
 QUEUE_STATUS = Choice([*(s.value for s in InboundStatus), "all"])
 OUTBOX_STATUS = Choice(s.value for s in OutboxStatus)
+logger = logging.getLogger("intake.service")
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -48,7 +52,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "serve", help="run the SMTP listener, IMAP watcher, pipeline, outbox, web"
     )
+    p.add_argument(
+        "--workers",
+        type=positive_count,
+        default=1,
+        metavar="N",
+        help="worker processes doing the work on mail (PostgreSQL; default 1, in this process)",
+    )
     p.set_defaults(run=run_serve)
+
+    p = commands.add_parser(
+        "worker",
+        help="on PostgreSQL: process mail and send the outbox beside other workers, "
+        "taking the IMAP watcher or the scheduler when no other process runs it",
+    )
+    p.set_defaults(run=run_worker)
 
     p = commands.add_parser("ingest", help="run .eml files or Maildir folders through the pipeline")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".eml file or Maildir")
@@ -120,28 +138,66 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    # Handlers first: a signal sent as soon as "serving" is printed must stop us cleanly.
+def stop_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM. Handlers first, before anything starts: a signal sent
+    as soon as the start line is printed must stop us cleanly."""
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
+    return stopped
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    stopped = stop_signals()
     with opened(args.settings, create=True) as services:
+        note = worker_count_note(args.workers, services.db.dialect)
+        if note:
+            logger.warning(note)
+        pool = WorkerPool(args.workers) if args.workers > 1 and not note else None
         web_host, web_port = args.settings.web_listen
         web = WebServer(create_app(services), web_host, web_port)
-        service = RunningService(services, scheduler=True, web=web)
+        service = RunningService(services, scheduler=True, web=web, pipeline=pool is None)
         try:
             service.start()
         except OSError as exc:
             # What did start (the SMTP listener, the scheduler, the workers) stops again.
             service.stop()
             raise CommandFailed(f"cannot start: {exc.strerror or exc}") from None
+        if pool is not None:
+            pool.start()
         hour, minute = args.settings.reminder_time
+        workers = (
+            f"; {args.workers} worker processes ({', '.join(map(str, pool.pids()))}) run the mail"
+            if pool
+            else ""
+        )
         say(
-            f"serving; {service.describe()}; reminders on working days at "
+            f"serving; {service.describe()}{workers}; reminders on working days at "
             f"{hour:02d}:{minute:02d} {args.settings.timezone}; Ctrl-C to stop"
         )
         stopped.wait()
         say("stopping")
+        service.stop()
+        if pool is not None:
+            pool.stop()
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    stopped = stop_signals()
+    if make_url(args.settings.database_url).get_backend_name() != "postgresql":
+        # Two processes writing one SQLite file would queue behind its one writer, and each
+        # would run its own IMAP watcher and scheduler: `intake serve` is the one worker there.
+        raise CommandFailed(
+            "`intake worker` needs PostgreSQL (INTAKE_DATABASE_URL); on SQLite `intake serve`"
+            " runs the one worker itself"
+        )
+    with opened(args.settings, create=True) as services:
+        service = RunningService(services, smtp=False, scheduler=True)
+        service.start()
+        say(f"worker {os.getpid()} ready; {service.describe()}")
+        stopped.wait()
+        say(f"worker {os.getpid()} stopping")
         service.stop()
     return 0
 

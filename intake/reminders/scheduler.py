@@ -2,11 +2,11 @@
 the configured time zone, and the retention purge (`intake.lifecycle.purge`) every night at
 `INTAKE_PURGE_TIME`.
 
-Several `intake serve` processes may share one PostgreSQL database; each runs a scheduler, and
-the one that takes a session advisory lock leads that day's run while the others skip it (each
-run has its own lock). The
-unique keys the reminders are claimed by (`intake.reminders.run`) would keep a reminder single
-anyway: the lock only saves work.
+Several processes may share one PostgreSQL database; one of them runs the scheduler (the leader
+role of `intake.leaders`), and a run still takes a session advisory lock of its own, so that a
+run begun by a holder that has just lost its role and one begun by its successor are not both
+led. The unique keys the reminders are claimed by (`intake.reminders.run`) would keep a
+reminder single anyway: the locks only save work.
 On SQLite there is one process, and BEGIN IMMEDIATE serialises writers besides.
 """
 

@@ -29,7 +29,6 @@ from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import ExceptionGround, stage_name
 from intake.errors import CommandFailed
 from intake.reminders.by_hand import send_reminder_now
-from intake.views.case import case_document, form_version_label
 from intake.views.case_page import (
     case_attachment,
     caseworker_case_view,
