@@ -180,6 +180,31 @@ def test_an_unreachable_relay_holds_the_batch_without_spending_its_attempts(serv
         recovered.stop()
 
 
+class QuitRefusingSink(RelaySink):
+    """A relay that takes each message, then answers QUIT with a 421 as it shuts down."""
+
+    async def handle_QUIT(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's)
+        return "421 4.3.2 Service shutting down"
+
+
+def test_a_relay_that_answers_quit_badly_gets_each_reply_once(services) -> None:
+    capture_message(services, question(0), Transport.SMTP)
+    process_all(services)
+    relay = QuitRefusingSink()
+    relay.start()
+    try:
+        settings = replace(services.settings, smtp_url=relay.url)
+        sender = outbox_sender(replace(services, settings=settings))
+        # The relay said 250 to DATA: the reply is its now, whatever it answers to QUIT.
+        assert sender.send_due().sent == 1
+        assert sender.send_due(now=utcnow() + timedelta(days=1)).claimed == 0
+        [row] = rows(services, OutboxMessage)
+        assert (row.status, row.attempts, row.last_error) == (OutboxStatus.SENT, 1, None)
+        assert len(relay.messages) == 1
+    finally:
+        relay.stop()
+
+
 # --- the mailbox server ---------------------------------------------------------------------------
 
 
