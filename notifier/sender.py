@@ -10,6 +10,10 @@ inside the claim, so its bytes are fixed before the first attempt and a retry re
 open (a slow relay must not hold row locks or SQLite's write lock), and records each outcome in
 another short transaction. Mail is sent at least once: a sender that dies between handing a
 message over and recording it sends it again after the claim's lease, with the same Message-ID.
+That window is kept as small as it can be: "sent" is one UPDATE, committed as soon as the relay
+has answered DATA (before QUIT). What remains is the relay's 250 in flight and that commit, a
+few milliseconds; a crash inside it sends the message twice, a receiver can tell by its
+Message-ID (tests/test_crash_safety.py measures how often random kills land there).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeAlias
 
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -126,8 +131,16 @@ class OutboxSender:
                 else:
                     claimed.append(_snapshot(row))
         for index, row in enumerate(claimed):
+            recorded: list[bool] = []
+
+            def record_sent(row: _Claimed = row, recorded: list[bool] = recorded) -> None:
+                recorded.append(True)
+                self._record_sent(row, now)
+
             try:
-                self.transport.send(self.envelope_from, row.to_address, row.raw)
+                self.transport.send(
+                    self.envelope_from, row.to_address, row.raw, accepted=record_sent
+                )
             except TemporaryFailure as exc:
                 outcome = self._record_retry(row, exc.reason, now)
                 counts[outcome] += 1
@@ -139,7 +152,8 @@ class OutboxSender:
                 self._record_failure(row, exc.reason, now)
                 counts["failed"] += 1
             else:
-                self._record_sent(row, now)
+                if not recorded:  # a transport that does not say when it was taken
+                    self._record_sent(row, now)
                 counts["sent"] += 1
         return SendReport(**counts)
 
@@ -164,13 +178,27 @@ class OutboxSender:
         return False
 
     def _record_sent(self, claimed: _Claimed, now: datetime | None) -> None:
+        # One conditional UPDATE (one round trip, then the commit): this is the window in which a
+        # crash sends the message twice, so it does nothing else.
         with self.database.session() as session:
-            row = _still_ours(session, claimed)
-            if row is not None:
-                row.status = OutboxStatus.SENT
-                row.sent_at = now or utcnow()
-                row.next_attempt_at = None
-                row.last_error = None
+            recorded = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == claimed.id,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.attempts == claimed.attempts,
+                )
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=now or utcnow(),
+                    next_attempt_at=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        if recorded.rowcount != 1:
+            logger.warning("outbox %d: claim lost before its outcome was recorded", claimed.id)
+            return
         logger.info("outbox %d %s sent to @%s", claimed.id, claimed.kind, claimed.domain)
 
     def _record_retry(self, claimed: _Claimed, reason: str, now: datetime | None) -> str:

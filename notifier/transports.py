@@ -14,6 +14,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -46,8 +47,15 @@ class PermanentFailure(DeliveryError):
     """The relay refused this message for good (a 5xx reply)."""
 
 
+# Called by a transport the moment the message is taken (the relay's reply to DATA), before it
+# tidies up (QUIT), so that the sender records it sent with the least delay.
+Accepted = Callable[[], None]
+
+
 class Transport(Protocol):
-    def send(self, envelope_from: str, to: str, raw: bytes) -> None: ...
+    def send(
+        self, envelope_from: str, to: str, raw: bytes, *, accepted: Accepted | None = None
+    ) -> None: ...
 
     def check(self) -> None:
         """Raise TemporaryFailure when a message could not be sent now (/healthz asks)."""
@@ -79,22 +87,32 @@ class SmtpRelay:
         scheme = "smtps" if self.implicit_tls else "smtp"
         return f"SmtpRelay({scheme}://{self.host}:{self.port})"
 
-    def send(self, envelope_from: str, to: str, raw: bytes) -> None:
+    def send(
+        self, envelope_from: str, to: str, raw: bytes, *, accepted: Accepted | None = None
+    ) -> None:
         # SMTP wants CRLF line ends (RFC 5321 2.3.8); smtplib passes bytes through untouched, and
         # composed mail has bare LF, which a relay reads as one over-long line.
         raw = BARE_LINE_END.sub(b"\r\n", raw)
         connection = self._open()
         try:
-            with connection:
-                # Our bodies may be 8-bit UTF-8 (email's default policy); say so when we can.
-                eight_bit = not raw.isascii() and connection.has_extn("8bitmime")
-                options = ["BODY=8BITMIME"] if eight_bit else []
-                connection.sendmail(envelope_from, [to], raw, mail_options=options)
+            # Our bodies may be 8-bit UTF-8 (email's default policy); say so when we can.
+            eight_bit = not raw.isascii() and connection.has_extn("8bitmime")
+            options = ["BODY=8BITMIME"] if eight_bit else []
+            connection.sendmail(envelope_from, [to], raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
+            connection.close()
             code, text = next(iter(exc.recipients.values()))
             raise _by_reply_code(code, text) from None
         except (smtplib.SMTPException, OSError) as exc:
+            connection.close()
             raise self._session_failure(exc) from None
+        # The relay has the message (RFC 5321 4.1.1.4: after its 250 to DATA it is responsible
+        # for it). Recorded first, then QUIT, whose answer no longer matters.
+        try:
+            if accepted is not None:
+                accepted()
+        finally:
+            _quit_quietly(connection)
 
     def check(self) -> None:
         """Connect, greet (EHLO, STARTTLS and log in as configured), NOOP and QUIT: the relay
@@ -174,7 +192,9 @@ class EmlFolder:
                 f"cannot write to {self.path}: {describe_error(exc)}", transport_down=True
             ) from None
 
-    def send(self, envelope_from: str, to: str, raw: bytes) -> None:
+    def send(
+        self, envelope_from: str, to: str, raw: bytes, *, accepted: Accepted | None = None
+    ) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.path / f"{stamp}-{_file_safe_message_id(raw)}.eml"
         partial = final.with_suffix(".eml.partial")
@@ -193,6 +213,18 @@ class EmlFolder:
             raise TemporaryFailure(
                 f"cannot write to {self.path}: {describe_error(exc)}", transport_down=True
             ) from None
+        if accepted is not None:
+            accepted()
+
+
+def _quit_quietly(connection: smtplib.SMTP) -> None:
+    """Say QUIT and close; a relay that hangs up or answers oddly here has the message already."""
+    try:
+        connection.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        connection.close()
 
 
 def _by_reply_code(code: int, text: bytes | str) -> DeliveryError:

@@ -36,25 +36,31 @@ def claim_inbound(
         InboundMessage.status.in_([InboundStatus.FAILED, InboundStatus.PROCESSING]),
         InboundMessage.next_attempt_at <= now,
     )
-    rows = _lock_rows(
-        session,
-        select(InboundMessage)
-        .where(or_(InboundMessage.status == InboundStatus.RECEIVED, due))
-        .order_by(InboundMessage.received_at, InboundMessage.id)
-        .limit(limit),
-    )
-    claimed = []
-    for message in rows:
-        if message.attempts >= MAX_INBOUND_ATTEMPTS:
-            message.status = InboundStatus.PARKED
-            message.next_attempt_at = None
-            message.last_error = message.last_error or "stopped while processing"
-            continue
-        message.status = InboundStatus.PROCESSING
-        message.attempts += 1
-        message.next_attempt_at = now + lease
-        claimed.append(message)
-    session.flush()
+    claimed: list[InboundMessage] = []
+    parked = True
+    # A message parked here takes no place of the `limit`: look again until it is filled or
+    # nothing more is due (each pass parks or claims every row it reads, so this ends).
+    while parked and len(claimed) < limit:
+        parked = False
+        rows = _lock_rows(
+            session,
+            select(InboundMessage)
+            .where(or_(InboundMessage.status == InboundStatus.RECEIVED, due))
+            .order_by(InboundMessage.received_at, InboundMessage.id)
+            .limit(limit - len(claimed)),
+        )
+        for message in rows:
+            if message.attempts >= MAX_INBOUND_ATTEMPTS:
+                message.status = InboundStatus.PARKED
+                message.next_attempt_at = None
+                message.last_error = message.last_error or "stopped while processing"
+                parked = True
+                continue
+            message.status = InboundStatus.PROCESSING
+            message.attempts += 1
+            message.next_attempt_at = now + lease
+            claimed.append(message)
+        session.flush()
     return claimed
 
 

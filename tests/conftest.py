@@ -114,3 +114,10 @@ def senco(services):
         organisation_type="Maintained school",
         activate=True,
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "long: the full-size variant of a test, run only with INTAKE_LONG_TESTS=1 (see README)",
+    )

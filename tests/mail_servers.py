@@ -208,6 +208,8 @@ class SinkMessage:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    # When the sink answered (time.monotonic()): a crash test compares it with its kills.
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -246,6 +248,11 @@ class RelaySink:
             raise ValueError("a failure reply is 4xx or 5xx")
         with self._changed:
             self._failure = _Failure(f"{code} {text}", count)
+
+    def recover(self) -> None:
+        """Accept again from now on, whatever `fail_with` said."""
+        with self._changed:
+            self._failure = None
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[SinkMessage]:
         """The first `count` accepted messages, waiting up to `timeout` seconds for them."""
