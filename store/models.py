@@ -246,7 +246,11 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+    # A record's trail; and one action's entries since a moment (the queue's held mail).
+    __table_args__ = (
+        Index(None, "subject_type", "subject_id"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

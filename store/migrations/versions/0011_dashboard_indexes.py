@@ -1,0 +1,38 @@
+"""Indexes for the caseworkers' dashboard at scale (benchmarks/portal.py).
+
+Revision ID: 0011
+Revises: 0010
+Created: 2026-12-02
+
+- A case's messages of one status, newest first: the queue searched by a case reference. On
+  SQLite, which keeps no statistics, the status index won over the case's (it also gives the
+  order), so finding one case's rejected mail read every rejected message; this index gives
+  both. It replaces the index on `case_id` alone, whose lookups it serves as well.
+- Audit entries of one action since a moment: the queue's "mail not sent" (replies the rate
+  limit held back this week) read every audit entry of the week to find a handful.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_inbound_messages_case_status_received",
+        "inbound_messages",
+        ["case_id", "status", "received_at", "id"],
+    )
+    op.drop_index("ix_inbound_messages_case_id", table_name="inbound_messages")
+    op.create_index("ix_audit_log_action_at", "audit_log", ["action", "at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_audit_log_action_at", table_name="audit_log")
+    op.create_index("ix_inbound_messages_case_id", "inbound_messages", ["case_id"])
+    op.drop_index("ix_inbound_messages_case_status_received", table_name="inbound_messages")
