@@ -21,6 +21,7 @@ from intake.views.queue import (
     deadline_rows,
     deadlines_at_risk,
     message_rows,
+    messages_counted,
     messages_of,
     new_requests,
     overdue_advice,
@@ -47,6 +48,8 @@ class QueueList:
     # What `rows` reads of each row's relations, loaded with the rows (one query per relation,
     # not one per row); never part of a count.
     load: tuple[Any, ...] = ()
+    # The list's rows for counting, where `statement` joins what a count need not read.
+    counted: Callable[[Asked], Select] | None = None
 
     def fetch(self, session: Session, asked: Asked, limit: int | None = None, offset: int = 0):
         if self.statement is None:
@@ -66,7 +69,8 @@ class QueueList:
         """How many rows the list has; past `up_to`, `up_to + 1` (counting stops there)."""
         if self.statement is None:
             return len(self.whole(session, asked))
-        counted = self.statement(asked).order_by(None).with_only_columns(literal(1))
+        listed = (self.counted or self.statement)(asked)
+        counted = listed.order_by(None).with_only_columns(literal(1))
         if up_to is not None:
             counted = counted.limit(up_to + 1)
         return session.scalar(select(func.count()).select_from(counted.subquery()))
@@ -75,7 +79,11 @@ class QueueList:
 def _messages(*statuses: InboundStatus) -> QueueList:
     paged = page_of_messages(statuses) if len(statuses) > 1 else None
     return QueueList(
-        "", messages_of(statuses), lambda found, asked: message_rows(found), None, paged
+        "",
+        messages_of(statuses),
+        lambda found, asked: message_rows(found),
+        paged=paged,
+        counted=messages_counted(statuses),
     )
 
 
