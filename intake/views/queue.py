@@ -302,13 +302,18 @@ def advice_rows(requests: list[AdviceRequest], today: date) -> list[dict[str, An
 # --- mail we could not send -------------------------------------------------------------------
 
 
-def held_mail_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
-    held = session.scalars(
+def held_mail(now: datetime) -> Select:
+    """The audit entries of replies held back lately (along the index on action and time)."""
+    return (
         select(AuditEntry)
         .where(AuditEntry.action == RATE_LIMITED_ACTION, AuditEntry.at >= now - HELD_MAIL_SHOWN_FOR)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
+
+
+def held_mail_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
+    held = session.scalars(held_mail(now))
     return [
         queue_row(
             "held-mail",
