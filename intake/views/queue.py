@@ -21,7 +21,6 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from intake.cases.timeline import (
-    CLOSED_STAGE_VALUES,
     REQUEST_RECEIVED,
     STAGE_BY_CODE,
     STAGES_MEETING,
@@ -40,6 +39,7 @@ from store import (
     OutboxMessage,
     OutboxStatus,
     Professional,
+    open_case,
 )
 
 PAGE_SIZE = 50
@@ -241,7 +241,7 @@ def deadlines_at_risk(asked: Asked) -> Select:
     ]
     milestone = case(*((condition, literal(code)) for code, condition in reversed(at_risk)))
     found = select(Case, milestone.label("milestone")).where(
-        Case.stage.not_in(sorted(CLOSED_STAGE_VALUES)), or_(*(c for _, c in at_risk))
+        open_case(), or_(*(c for _, c in at_risk))
     )
     found = _cases_searched(found, asked)
     return found.order_by(Case.day0.desc(), Case.id.desc())
