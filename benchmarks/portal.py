@@ -7,8 +7,9 @@ Run `.venv/bin/python benchmarks/portal.py [--cases N] [--messages M] [--db sqli
 
 Each database is migrated by the service itself (`open_services`) and then seeded by
 benchmarks/portal_seed.py (what it makes, and how, is said there); PostgreSQL gets a database of
-its own (`--pg-database`, `bench_portal`, beside `--pg-url`'s), dropped afterwards. `--keep` keeps the seeded
-database and prints its URL; `--reuse URL` measures such a database again without seeding.
+its own (`--pg-database`, by default `bench_portal`, beside `--pg-url`'s), dropped afterwards.
+`--keep` keeps the seeded database and prints its URL; `--reuse URL` measures such a database
+again without seeding.
 
 Pages are served by the real app (`portal.create_app`) in-process through Starlette's
 TestClient, signed in as a caseworker through the real sign-in pages (password, then the
