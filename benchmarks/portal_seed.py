@@ -198,32 +198,47 @@ def sqlite_writer(url: str) -> tuple[Callable[[Table, list[dict]], None], Callab
 
 
 def postgresql_writer(url: str) -> tuple[Callable[[Table, list[dict]], None], Callable[[], None]]:
-    """COPY through psycopg, as the replica role (no foreign key triggers), then the sequences
-    set past the ids given and ANALYZE."""
+    """COPY through psycopg, each batch its own transaction, as the replica role (no foreign key
+    triggers); then the sequences set past the ids given, and VACUUM ANALYZE. A batch whose
+    connection is cut (a shared server's housekeeping) is sent again on a new one."""
     import psycopg
 
-    connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    connection.execute("SET session_replication_role = replica")
+    def connect() -> Any:
+        fresh = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+        fresh.autocommit = True
+        fresh.execute("SET session_replication_role = replica")
+        return fresh
+
+    held = [connect()]
     seen: set[str] = set()
 
-    def write(table: Table, rows: list[dict]) -> None:
-        seen.add(table.name)
+    def copy_rows(table: Table, rows: list[dict]) -> None:
         names = ", ".join(c.name for c in table.columns)
-        with connection.cursor() as cursor:
+        with held[0].cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for values in value_lists(table, rows, _copy_form):
                     copy.write_row(values)
-        connection.commit()
+
+    def write(table: Table, rows: list[dict]) -> None:
+        seen.add(table.name)
+        for attempt in range(3):
+            try:
+                copy_rows(table, rows)
+                return
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                held[0].close()
+                held[0] = connect()
 
     def close() -> None:
+        connection = held[0]
         for name in seen:
             if name != ReferenceCounter.__tablename__:
                 connection.execute(
                     f"SELECT setval(pg_get_serial_sequence('{name}', 'id'),"
                     f" (SELECT coalesce(max(id), 1) FROM {name}))"
                 )
-        connection.commit()
-        connection.autocommit = True
         # As autovacuum leaves a table after bulk inserts: statistics, and the visibility map
         # that lets an index-only scan skip the table.
         connection.execute("VACUUM ANALYZE")
