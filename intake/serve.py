@@ -52,9 +52,12 @@ class MailboxStateInStore:
                 row.uidvalidity, row.last_uid = uidvalidity, last_uid
 
 
-def outbound_transport(services: Services) -> Transport:
-    """The relay when one is set; otherwise .eml files under INTAKE_HOME/outbox-sent/."""
+def outbound_transport(services: Services, *, timeout: float | None = None) -> Transport:
+    """The relay when one is set (each network call limited to `timeout` seconds when given);
+    otherwise .eml files under INTAKE_HOME/outbox-sent/."""
     if services.settings.smtp_url:
+        if timeout is not None:
+            return SmtpRelay(services.settings.smtp_url, timeout=timeout)
         return SmtpRelay(services.settings.smtp_url)
     return EmlFolder(Path(services.settings.home) / "outbox-sent")
 

@@ -13,6 +13,7 @@ import os
 import re
 import smtplib
 import ssl
+import tempfile
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
@@ -47,6 +48,9 @@ class PermanentFailure(DeliveryError):
 
 class Transport(Protocol):
     def send(self, envelope_from: str, to: str, raw: bytes) -> None: ...
+
+    def check(self) -> None:
+        """Raise TemporaryFailure when a message could not be sent now (/healthz asks)."""
 
 
 class SmtpRelay:
@@ -89,13 +93,29 @@ class SmtpRelay:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _by_reply_code(code, text) from None
-        except smtplib.SMTPResponseException as exc:
-            raise _by_reply_code(exc.smtp_code, exc.smtp_error) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(
-                f"relay {self.host}:{self.port} dropped the session: {describe_error(exc)}",
-                transport_down=True,
-            ) from None
+            raise self._session_failure(exc) from None
+
+    def check(self) -> None:
+        """Connect, greet (EHLO, STARTTLS and log in as configured), NOOP and QUIT: the relay
+        would take a message now. TemporaryFailure says why not, never with the password."""
+        connection = self._open()
+        try:
+            with connection:
+                code, text = connection.noop()
+                if code != 250:
+                    raise _by_reply_code(code, text)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise self._session_failure(exc) from None
+
+    def _session_failure(self, exc: smtplib.SMTPException | OSError) -> DeliveryError:
+        """What a relay's reply (by its code) or a lost session means for the message."""
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return _by_reply_code(exc.smtp_code, exc.smtp_error)
+        return TemporaryFailure(
+            f"relay {self.host}:{self.port} dropped the session: {describe_error(exc)}",
+            transport_down=True,
+        )
 
     def _open(self) -> smtplib.SMTP:
         """A connected, greeted (and, as configured, encrypted and logged-in) session."""
@@ -142,6 +162,17 @@ class EmlFolder:
 
     def __repr__(self) -> str:
         return f"EmlFolder({str(self.path)!r})"
+
+    def check(self) -> None:
+        """The folder exists (or can be made) and a file can be written in it now."""
+        try:
+            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.path):
+                pass
+        except OSError as exc:
+            raise TemporaryFailure(
+                f"cannot write to {self.path}: {describe_error(exc)}", transport_down=True
+            ) from None
 
     def send(self, envelope_from: str, to: str, raw: bytes) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -19,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from intake.services import Services
-from portal import health, professional
+from portal import api, health, professional
 from portal import queue as caseworker_queue
 from portal.account import held, links, register, sign_in
 from portal.casework import case_pages, compliance_pages
@@ -43,6 +45,12 @@ class Route:
     path: str
     endpoint: Callable[..., Any]
     who: str = ANYONE
+    # An /api/ endpoint's answer (a pydantic model): described in /openapi.json and /docs.
+    answer: Any = None
+
+    @property
+    def in_api(self) -> bool:
+        return self.path.startswith(api.API_PREFIX)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -68,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in compliance_pages.ROUTES),
     *(Route(method, path, endpoint, SIGNED_IN) for method, path, endpoint in professional.ROUTES),
     *(Route(m, p, endpoint, CASEWORKERS) for m, p, endpoint in caseworker_queue.ROUTES),
+    *(Route(m, p, endpoint, CASEWORKERS, model) for m, p, endpoint, model in api.CASEWORKER_ROUTES),
+    *(Route(m, p, endpoint, SIGNED_IN, model) for m, p, endpoint, model in api.SIGNED_IN_ROUTES),
 )
 
 
@@ -75,20 +85,35 @@ def create_app(services: Services) -> FastAPI:
     """The web app over `services` (database, settings, key), ready for uvicorn."""
     app = FastAPI(
         title=f"{services.settings.service_name}: EHC intake",
-        docs_url=None,  # the JSON API and its documentation come with the dashboard
+        # Ours instead (portal.api.docs): FastAPI's would load Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
     app.state.services = services
     for route in ROUTES:
-        app.add_api_route(
-            route.path, route.endpoint, methods=[route.method], include_in_schema=False
-        )
+        if route.in_api:
+            app.add_api_route(
+                route.path,
+                route.endpoint,
+                methods=[route.method],
+                response_model=route.answer,
+                dependencies=[Depends(api.no_store)],
+                responses={code: {"model": api.Refusal, "description": why}
+                           for code, why in api.REFUSALS.items()},
+                openapi_extra={"x-who": route.who},
+            )  # fmt: skip
+        else:
+            app.add_api_route(
+                route.path, route.endpoint, methods=[route.method], include_in_schema=False
+            )
     app.mount("/static", StaticFiles(packages=[("templates", "web/static")]), name="static")
     app.add_exception_handler(CsrfRefused, refuse_forged_form)
     app.add_exception_handler(SignInNeeded, send_to_sign_in)
     app.add_exception_handler(CaseworkersOnly, refuse_non_caseworker)
+    app.add_exception_handler(api.ApiRefused, api.refuse_api_request)
     app.add_exception_handler(HTTPException, show_http_problem)
+    app.add_exception_handler(RequestValidationError, refuse_api_parameters)
 
     # Added last, so it runs first: every page and handler above sees `request.session`.
     app.add_middleware(
@@ -120,5 +145,14 @@ def refuse_forged_form(request: Request, exc: Exception) -> Response:
 
 def show_http_problem(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 500)
+    if api.is_api_request(request):
+        return api.refusal(status, "not-found" if status == 404 else "refused")
     template = "not_found.html" if status == 404 else "refused.html"
     return render(request, template, status_code=status)
+
+
+async def refuse_api_parameters(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 (which parameter, and why), never cached like every API answer."""
+    response = await request_validation_exception_handler(request, exc)
+    response.headers.update(api.API_HEADERS)
+    return response

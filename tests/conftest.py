@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 # The database fixtures (SQLite and PostgreSQL) live in their own plugin module; the check that no
-# email names a test child in another.
-pytest_plugins = ["db_fixtures", "child_data_guard", "pytester"]
+# email names a test child in another; headless Chromium for the browser tests in a third.
+pytest_plugins = ["db_fixtures", "child_data_guard", "chromium", "pytester"]
 
 if TYPE_CHECKING:
     from documents.pdf.read.reader import PdfSandbox

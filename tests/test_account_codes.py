@@ -3,12 +3,11 @@ what expires, and the lock after five wrong codes that tells the owner."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pyotp
 from sqlalchemy import select, update
+from web_client import emailed_code, emails
 
 from intake.accounts.codes import (
     MAX_WRONG_CODES,
@@ -20,18 +19,7 @@ from intake.accounts.codes import (
 )
 from intake.accounts.links import issue_link, link_secret, peek_link, redeem_link
 from intake.accounts.passwords import hash_password, password_problem, verify_password
-from store import LinkToken, OneTimeCode, OutboxMessage, Professional
-
-
-def emails(services, kind):
-    with services.db.session() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)).all()
-        return [message_from_bytes(r.raw, policy=policy.default) for r in rows]
-
-
-def emailed_code(services) -> str:
-    text = emails(services, "one_time_code")[-1].get_body(("plain",)).get_content()
-    return re.search(r"^\s+(\d{6})$", text, re.M).group(1)
+from store import LinkToken, OneTimeCode, Professional
 
 
 def test_a_password_hash_verifies_only_its_password() -> None:

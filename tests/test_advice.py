@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from conftest import SECRET_KEY
 from fill_engines import fill_with_pdfium, fill_with_pikepdf
-from intake.views.case import queue_rows
 from mail_factory import (
     attached_files,
     body_texts,
@@ -60,6 +59,7 @@ from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import plus_address
 from intake.serve import RunningService
+from intake.views.case import queue_rows
 from store import (
     AdviceRequest,
     AdviceStatus,

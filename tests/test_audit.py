@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from conftest import SENCO
 from fill_engines import fill_with_pypdf
-from intake.views.case import case_document
 from mail_factory import attached_files, form_reply, supporting_file
 from sqlalchemy import delete, select, update
 from test_advice import (  # noqa: F401 (adviser is a fixture)
@@ -33,6 +32,7 @@ from documents import get_form, pdf_values
 from documents.forms.request_example import REQUEST_EXAMPLE
 from intake.cases.stages import move_case
 from intake.replies import personal_request_form
+from intake.views.case import case_document
 from store import AuditEntry, AuditEntryImmutable, Case, Database, InboundStatus
 
 REQUEST = get_form("request")

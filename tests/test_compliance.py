@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 from casework import signed_in_caseworker
-from intake.views.case import case_document
 from sqlalchemy import select
 from test_timeline import DAY0, move, new_case
 from web_client import served
 
 from intake.cases.stages import record_exception
+from intake.views.case import case_document
 from intake.views.compliance import case_returns, monthly_figures
 from store import Case
 

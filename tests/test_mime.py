@@ -257,6 +257,33 @@ def test_nesting_beyond_the_walk_limit_is_cut_and_noted():
     assert f"nesting deeper than {MAX_WALK_DEPTH}: inner parts not read" in parsed.defects
 
 
+def test_a_message_the_parser_gives_up_on_keeps_its_headers_so_it_can_be_answered():
+    # Python's parser recurses once per level of nesting and raises RecursionError near 1,000:
+    # the sender must still be known, to be told the message could not be read.
+    parsed = parse_message(factory.nested_multiparts(3000))
+    assert parsed.readable is False
+    assert parsed.defects == ["message unparseable (RecursionError)"]
+    assert parsed.from_address == "jane.senco@school.example.org"
+
+
+def test_an_id_with_a_nul_byte_is_no_id_to_thread_a_reply_under():
+    # Found by the hostile corpus: the NUL reached our reply's In-Reply-To and References.
+    raw = factory.raw_message(
+        "From: a@example.org\nMessage-ID: <nul\x00x@example.org>\n"
+        "References: <a\x00b@example.org> <ok@example.org>",
+        "Hello.",
+    )
+    parsed = parse_message(raw)
+    assert (parsed.message_id, parsed.message_id_as_sent) == (None, None)
+    assert parsed.references == parsed.references_as_sent == ["ok@example.org"]
+
+
+def test_a_nul_in_a_header_is_shown_as_a_replacement_character():
+    # Found by the hostile corpus: PostgreSQL refused the subject, and capture answered 451.
+    raw = factory.raw_message("From: a@example.org\nSubject: Re: form\x00attached", "Hello.")
+    assert parse_message(raw).subject == "Re: form\ufffdattached"
+
+
 def test_base64_encoded_forward_is_still_read():
     inner = factory.reply_with_pdf(filename="deep.pdf")
     raw = factory.multipart_raw(

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from intake.views.case import queue_rows
 from mail_servers import RelaySink, free_port, relay_sink  # noqa: F401 (fixture)
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from intake.views.case import queue_rows
 from notifier import (
     RATE_LIMITED_ACTION,
     ComposedEmail,

@@ -9,7 +9,6 @@ import dataclasses
 from datetime import timedelta
 
 from conftest import SENCO
-from intake.views.case import queue_rows
 from mail_factory import build_message, form_reply, supporting_file
 from sqlalchemy import select, update
 
@@ -19,6 +18,7 @@ from intake.outcomes import outcome_of
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
+from intake.views.case import queue_rows
 from store import (
     MAX_INBOUND_ATTEMPTS,
     InboundMessage,

@@ -66,64 +66,13 @@ def test_only_the_pages_for_signing_in_are_open_to_anyone(visitor) -> None:
     for route in ROUTES:
         if route.who in (SIGNED_IN, CASEWORKERS) and route.method == "GET":
             response = visitor.get(sample_path(route.path))
-            assert response.status_code == 303, route.path
-            assert response.headers["location"] == "/sign-in", route.path
-
-
-# Every route, asked with an empty form where it takes one: (anonymous, signed in) -> status.
-# A route added to portal.ROUTES must be added here, with what each kind of visitor gets.
-EXPECTED = {
-    ("GET", "/"): (303, 200),
-    ("GET", "/sign-in"): (200, 303),
-    ("POST", "/sign-in"): (400, 400),
-    ("GET", "/sign-in/code"): (303, 303),
-    ("POST", "/sign-in/code"): (303, 303),
-    ("POST", "/sign-in/new-code"): (303, 303),
-    ("POST", "/sign-out"): (200, 200),
-    ("GET", "/activate/{secret}"): (404, 404),
-    ("POST", "/activate/{secret}"): (404, 404),
-    ("GET", "/forgot-password"): (200, 200),
-    ("POST", "/forgot-password"): (400, 400),
-    ("GET", "/reset-password/{secret}"): (404, 404),
-    ("POST", "/reset-password/{secret}"): (404, 404),
-    ("GET", "/register"): (200, 200),
-    ("POST", "/register"): (400, 400),
-    ("GET", "/held"): (303, 200),
-    ("POST", "/held/{inbound_id}"): (303, 400),
-    ("GET", "/healthz"): (200, 200),
-    # Caseworkers only: a professional is refused (tests/test_portal_cases.py has a caseworker).
-    ("GET", "/cases/{reference}"): (303, 403),
-    ("GET", "/cases/{reference}/files/{attachment_id}"): (303, 403),
-    ("POST", "/cases/{reference}/stage"): (303, 403),
-    ("POST", "/cases/{reference}/exception"): (303, 403),
-    ("POST", "/cases/{reference}/advice"): (303, 403),
-    ("POST", "/cases/{reference}/advice/{advice_reference}/remind"): (303, 403),
-    ("GET", "/compliance"): (303, 403),
-    ("GET", "/compliance.csv"): (303, 403),
-    # A professional's own pages (tests/test_portal_professional.py asks them as each kind of
-    # visitor): this one is part of no case, so every case is "not found" to them.
-    ("GET", "/account"): (303, 200),
-    ("GET", "/account/two-step"): (303, 200),
-    ("POST", "/account/two-step"): (303, 400),
-    ("GET", "/account/document-password"): (303, 200),
-    ("POST", "/account/document-password"): (303, 400),
-    ("GET", "/children"): (303, 200),
-    ("GET", "/children/{reference}"): (303, 404),
-    ("GET", "/children/{reference}/request-form"): (303, 404),
-    ("GET", "/children/{reference}/advice-form/{advice}"): (303, 404),
-    ("GET", "/children/{reference}/receipt/{submission}"): (303, 404),
-    ("POST", "/children/{reference}/upload"): (303, 404),
-    # The caseworkers' queue (tests/test_portal_queue.py): refused to a professional.
-    ("GET", "/queue"): (303, 403),
-    ("GET", "/messages/{inbound_id}"): (303, 403),
-    ("GET", "/messages/{inbound_id}/raw"): (303, 403),
-    ("POST", "/messages/{inbound_id}/release"): (303, 403),
-    ("POST", "/messages/{inbound_id}/process-again"): (303, 403),
-    ("POST", "/messages/{inbound_id}/reject"): (303, 403),
-    ("GET", "/registrations"): (303, 403),
-    ("POST", "/registrations/{professional_id}/approve"): (303, 403),
-    ("POST", "/registrations/{professional_id}/decline"): (303, 403),
-}
+            if route.in_api or route.path == "/openapi.json":
+                # JSON for programs: 401, not a page to sign in on.
+                assert response.status_code == 401, route.path
+                assert response.json() == {"error": "sign-in-needed", "status": 401}
+            else:
+                assert response.status_code == 303, route.path
+                assert response.headers["location"] == "/sign-in", route.path
 
 
 def sample_path(path: str) -> str:
@@ -131,34 +80,7 @@ def sample_path(path: str) -> str:
     return re.sub(r"\{\w+\}", "1", path.replace("{secret}", "A" * 43))
 
 
-def statuses(visitor, services) -> dict:
-    got = {}
-    for route in ROUTES:
-        path = sample_path(route.path)
-        if route.method == "GET":
-            got[(route.method, route.path)] = visitor.get(path).status_code
-        else:
-            visitor.get("/forgot-password")  # any page: for this session's CSRF token
-            got[(route.method, route.path)] = visitor.post(path, {}).status_code
-            if route.path == "/sign-out" and services is not None:
-                sign_in(visitor, services, ANNE)  # signed in again for the routes after it
-    return got
-
-
-def test_every_route_answers_anonymous_and_signed_in_visitors_as_it_should(site, services) -> None:
-    assert set(EXPECTED) == {(r.method, r.path) for r in ROUTES}
-    anonymous = Visitor(site)
-    member = Visitor(site)
-    try:
-        as_anonymous = statuses(anonymous, None)
-        active_account(services, ANNE)
-        sign_in(member, services, ANNE)
-        as_member = statuses(member, services)
-    finally:
-        anonymous.close()
-        member.close()
-    assert as_anonymous == {key: pair[0] for key, pair in EXPECTED.items()}
-    assert as_member == {key: pair[1] for key, pair in EXPECTED.items()}
+# What each kind of person gets from every route is tests/test_authorization.py's matrix.
 
 
 def test_a_signed_in_professional_sees_who_they_are_signed_in_as(visitor, services) -> None:
@@ -331,8 +253,7 @@ def test_health_fails_when_the_database_cannot_be_reached(services, tmp_path) ->
     finally:
         unreachable.close()
     assert health.status_code == 503
-    assert health.json() == {
-        "ok": False,
-        "checks": {"database": health.json()["checks"]["database"]},
-    }
+    assert health.json()["ok"] is False
     assert health.json()["checks"]["database"]["ok"] is False
+    # The other parts are still checked (tests/test_portal_health.py): only the database failed.
+    assert health.json()["checks"]["relay"]["ok"] is True

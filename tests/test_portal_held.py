@@ -3,12 +3,10 @@ professional it came from, with the code we emailed them, and then recorded as u
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from mail_factory import form_reply, supporting_file
 from sqlalchemy import func, select
-from web_client import Visitor, active_account, emails, problems_on, served, sign_in, text_of
+from web_client import Visitor, active_account, code_in, emails, problems_on, served, sign_in
 
 from documents import get_form, render_form
 from documents.forms.request_example import REQUEST_EXAMPLE
@@ -28,11 +26,11 @@ def site(services):
         yield base_url
 
 
-def held_form(services, owner) -> int:
+def held_form(services, owner, message_id: str = "<held-1@glanwy.sch.uk>") -> int:
     """A valid request form from `owner` with no DMARC pass: held for its code."""
     token, _ = personal_request_form(services, owner)
     pdf = render_form(get_form("request"), values=REQUEST_EXAMPLE, token=token)
-    raw = form_reply(pdf, sender=OWNER, files=LISTED, dmarc=None)
+    raw = form_reply(pdf, sender=owner.email, message_id=message_id, files=LISTED, dmarc=None)
     inbound_id = capture_message(services, raw, Transport.FILE).inbound_id
     process_all(services)
     with services.db.session() as session:
@@ -42,7 +40,7 @@ def held_form(services, owner) -> int:
 
 def submission_code(services) -> str:
     [code_email] = [m for m in emails(services, "one_time_code") if m["To"] == OWNER]
-    return re.search(r"^\s+(\d{6})$", text_of(code_email), re.M).group(1)
+    return code_in(code_email)
 
 
 def status_of(services, inbound_id: int) -> InboundStatus:

@@ -61,7 +61,12 @@ HOSTILE = {
     "png": (lambda: pdfs.NOT_PDFS["png"], ReadOutcome.NOT_PDF, "not a PDF", {}),
     "empty": (lambda: pdfs.NOT_PDFS["empty"], ReadOutcome.NOT_PDF, "empty", {}),
     "truncated": (pdfs.truncated, ReadOutcome.MALFORMED, "damaged", {}),
-    "bomb-in-field-value": (pdfs.bomb_in_field_value, ReadOutcome.MALFORMED, "safety limit", {}),
+    "bomb-in-field-value": (
+        pdfs.bomb_in_field_value,
+        ReadOutcome.TOO_MUCH_DATA,
+        "safety limit",
+        {},
+    ),
     # Page content is never inflated: the bomb there costs nothing.
     "bomb-in-page-content": (pdfs.bomb_in_page_content, ReadOutcome.OK, "read", {"name": "Ann"}),
     # Names are built from /Fields down, so a /Parent loop is never followed.

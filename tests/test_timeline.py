@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from intake.views.case import case_document
 from sqlalchemy import func, select
 from test_cli import initialised_home, run
 
@@ -30,6 +29,7 @@ from intake.cases.timeline import (
     timeline_rows,
 )
 from intake.services import Services
+from intake.views.case import case_document
 from store import (
     AdviceRequest,
     AdviceStatus,

@@ -13,7 +13,6 @@ import dataclasses
 import re
 
 import pytest
-from intake.views.case import queue_rows
 from mail_factory import (
     TRUSTED_AUTHSERV,
     authentication_results,
@@ -33,6 +32,7 @@ from intake.cases.accounts import add_professional
 from intake.pipeline.process import process_all
 from intake.receive.capture import capture_message
 from intake.replies import personal_request_form
+from intake.views.case import queue_rows
 from store import (
     Attachment,
     AuditEntry,

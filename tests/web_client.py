@@ -1,6 +1,7 @@
 """The portal served for real in tests: uvicorn on a free port in a thread (portal.WebServer,
-as `intake serve` runs it) over the test's `services`, and an httpx client that behaves like a
-browser with one tab: it keeps its cookies and reads each page's CSRF token.
+as `intake serve` runs it) over the test's `services`, alone or with the pipeline worker and the
+outbox sender; an httpx client that behaves like a browser with one tab: it keeps its cookies and
+reads each page's CSRF token; and the emails people read, from the outbox or the relay sink.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import httpx
 from conftest import free_port
@@ -16,11 +19,14 @@ from sqlalchemy import select
 
 from intake.accounts.passwords import hash_password
 from intake.cases.accounts import add_professional
+from intake.serve import RunningService
 from intake.services import Services
 from portal import WebServer, create_app
 from store import OutboxMessage, Professional
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# A security code in our emails: six digits on a line of their own, indented (CRLF as relayed).
+CODE = re.compile(r"^\s+(\d{6})\s*$", re.M)
 PASSWORD = "a kettle, two robins and rain"
 
 
@@ -34,6 +40,21 @@ def served(services: Services) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@contextmanager
+def served_with_mail(services: Services, relay_url: str) -> Iterator[str]:
+    """The portal, the pipeline worker and the outbox sender together, as `intake serve` runs
+    them, our mail going out through the SMTP relay at `relay_url`; the portal's base URL."""
+    sending = replace(services, settings=replace(services.settings, smtp_url=relay_url))
+    port = free_port()
+    web = WebServer(create_app(sending), "127.0.0.1", port)
+    service = RunningService(sending, smtp=False, imap=False, web=web)
+    service.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.stop()
 
 
 class Visitor:
@@ -86,8 +107,24 @@ def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
+def code_in(message) -> str:
+    """The security code an email of ours gives."""
+    found = CODE.search(text_of(message))
+    assert found, text_of(message)
+    return found.group(1)
+
+
 def emailed_code(services: Services) -> str:
-    return re.search(r"^\s+(\d{6})$", text_of(emails(services, "one_time_code")[-1]), re.M).group(1)
+    return code_in(emails(services, "one_time_code")[-1])
+
+
+def relayed_to(sink, address: str) -> list[EmailMessage]:
+    """What the relay sink (tests/mail_servers.py) accepted for `address`, oldest first."""
+    return [
+        message_from_bytes(m.data, policy=policy.default)
+        for m in list(sink.messages)
+        if address in m.rcpt_tos
+    ]
 
 
 def emailed_link(services: Services, kind: str, path: str) -> str:

@@ -9,11 +9,11 @@ asked for has been done, and the rest of the output was not wanted.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Sequence
 
+from intake import package_version
 from intake.cli import advice as cli_advice
 from intake.cli import caseworkers as cli_caseworkers
 from intake.cli import demo
@@ -26,7 +26,6 @@ from intake.logs import configure_logging
 from intake.settings import SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace], int]
-DISTRIBUTION = "ehcp-intake"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     cli_remind.add_commands(commands)
     demo.add_command(commands)
     return parser
-
-
-def package_version() -> str:
-    try:
-        return importlib.metadata.version(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return "(version unknown: not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,9 @@ def decode_words(value: str) -> str:
 
 
 def tidy(text: str) -> str:
-    return " ".join(unsurrogate(text).split())
+    # A NUL stands for nothing in a header, and PostgreSQL refuses it in a text column (capture
+    # would answer 451 for ever): shown as the replacement character, as bad bytes are.
+    return " ".join(unsurrogate(text).replace("\x00", "\ufffd").split())
 
 
 class HeaderReader:

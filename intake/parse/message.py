@@ -101,11 +101,19 @@ def parse_message(raw: bytes) -> ParsedMessage:
     try:
         return _parse(bytes(raw))
     except Exception as exc:  # a bug in the email package must not stop the pipeline
-        return ParsedMessage(
-            part_count=0,
-            defects=[f"message unparseable ({type(exc).__name__})"],
-            readable=False,
+        return _unparseable(bytes(raw), f"message unparseable ({type(exc).__name__})")
+
+
+def _unparseable(raw: bytes, defect: str) -> ParsedMessage:
+    """The top-level headers alone of a message the parser broke on (Python's recurses once per
+    level of nesting, and raises RecursionError near 1,000), so that its sender can be told."""
+    try:
+        fields = _header_fields(
+            HeaderReader(_parse_header_block(raw, policy.compat32), use_default=False)
         )
+    except Exception:  # the headers are broken too: nothing to answer
+        fields = {}
+    return ParsedMessage(**fields, part_count=0, defects=[defect], readable=False)
 
 
 def _parse(raw: bytes) -> ParsedMessage:
@@ -166,6 +174,7 @@ def parse_headers(raw: bytes) -> ParsedMessage | None:
 # splits all of it into lines before it parses any, and a 25 MB message then took 200 MB.
 PARSE_CHUNK_BYTES = 1 << 16
 _END_OF_HEADERS = re.compile(rb"\n\r?\n")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f\ufffd]")
 
 
 def _parse_in_chunks(raw: bytes, chosen: policy.Policy) -> Message:
@@ -249,7 +258,10 @@ def _first_id(value: str | None) -> str | None:
     if not value:
         return None
     found = _ANGLE_ID.findall(value)
-    return "".join((found[0] if found else value).split()) or None
+    ident = "".join((found[0] if found else value).split())
+    # A NUL (shown as U+FFFD by then) or other control character left once the spaces are
+    # gone: no id to store, nor to thread our reply under (it would carry it into our headers).
+    return ident if ident and not _CONTROL_CHARACTER.search(ident) else None
 
 
 def normalise_message_id(value: str | None) -> str | None:

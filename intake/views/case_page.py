@@ -14,7 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from documents import get_form
-from intake.views.case import attachments_by_submission
+from intake.services import Services
+from intake.views.case import attachments_by_submission, case_document, form_version_label
 from store import AdviceRequest, Attachment, AuditEntry, Case, Submission
 
 # Amber: a date falls due within this many days (and has not been met).
@@ -30,6 +31,43 @@ def rag(due: date | None, met_on: date | None, today: date) -> str | None:
     if today > due:
         return "red"
     return "amber" if (due - today).days <= AMBER_WITHIN_DAYS else "green"
+
+
+def caseworker_case_view(
+    services: Services, reference: str, today: date, *, viewer: str, via: str
+) -> dict[str, Any] | None:
+    """A case as the caseworkers' case page and the API show it: `case_document` with a RAG
+    state on every milestone and open advice request, each submission's answers by step and
+    files, and the audit trail (newest first); None when there is no such case. The view is
+    audited as `case_document` audits it."""
+    document = case_document(services, reference, today, viewer=viewer, via=via)
+    if document is None:
+        return None
+    with services.db.session() as session:
+        case = session.scalar(select(Case).where(Case.reference == document["reference"]))
+        details = submission_details(session, case)
+        document["audit"] = [
+            {"at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject_id,
+             "detail": e.detail}
+            for e in audit_trail(session, case)
+        ]  # fmt: skip
+    for milestone in document["milestones"]:
+        milestone["rag"] = (
+            None
+            if milestone["state"] == "not-applicable"
+            else rag(date.fromisoformat(milestone["due"]), _date(milestone["met_on"]), today)
+        )
+    for advice in document["advice_requests"]:
+        advice["rag"] = (
+            rag(_date(advice["due_on"]), None, today) if advice["status"] == "open" else None
+        )
+    for submission, detail in zip(document["submissions"], details, strict=True):
+        submission.update(detail, label=form_version_label(submission, document["advice_requests"]))
+    return document
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def shown_value(value: Any) -> str:

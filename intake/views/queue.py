@@ -194,7 +194,7 @@ def message_rows(found: list[tuple[InboundMessage, str | None]]) -> list[dict[st
 # --- cases and advice -------------------------------------------------------------------------
 
 
-def _cases_searched(found: Select, asked: Asked) -> Select:
+def cases_searched(found: Select, asked: Asked) -> Select:
     if asked.reference:
         return found.where(Case.reference == asked.reference)
     if asked.address_part:
@@ -208,7 +208,7 @@ def _cases_searched(found: Select, asked: Asked) -> Select:
 def new_requests(asked: Asked) -> Select:
     """Cases not yet decided, newest first."""
     found = select(Case).where(Case.stage.in_(NOT_YET_DECIDED))
-    found = _cases_searched(found, asked)
+    found = cases_searched(found, asked)
     return found.order_by(Case.created_at.desc(), Case.id.desc())
 
 
@@ -222,7 +222,7 @@ def case_rows(cases: list[Case]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _stage_values(codes) -> list[str]:
+def stage_values(codes) -> list[str]:
     return sorted(v for code in codes for v in (code.value, STAGE_BY_CODE[code].name))
 
 
@@ -233,7 +233,7 @@ def deadlines_at_risk(asked: Asked) -> Select:
         (
             limit.code,
             and_(
-                Case.stage.not_in(_stage_values(STAGES_MEETING[limit.code])),
+                Case.stage.not_in(stage_values(STAGES_MEETING[limit.code])),
                 Case.day0 <= asked.today + DEADLINE_NOTICE - timedelta(weeks=limit.weeks),
             ),
         )
@@ -243,7 +243,7 @@ def deadlines_at_risk(asked: Asked) -> Select:
     found = select(Case, milestone.label("milestone")).where(
         open_case(), or_(*(c for _, c in at_risk))
     )
-    found = _cases_searched(found, asked)
+    found = cases_searched(found, asked)
     return found.order_by(Case.day0.desc(), Case.id.desc())
 
 

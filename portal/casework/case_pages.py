@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from intake.views.case import case_document, form_version_label
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,12 +29,11 @@ from intake.cases.stages import move_case, record_exception
 from intake.cases.timeline import ExceptionGround, stage_name
 from intake.errors import CommandFailed
 from intake.reminders.by_hand import send_reminder_now
+from intake.views.case import case_document, form_version_label
 from intake.views.case_page import (
-    audit_trail,
     case_attachment,
-    rag,
+    caseworker_case_view,
     record_file_downloaded,
-    submission_details,
 )
 from portal.casework.caseworkers import Caseworker
 from portal.forms import CheckedForm, SentForm
@@ -55,31 +53,11 @@ def case_page(
     """The case page, recording that `caseworker` looked at it."""
     services = services_of(request)
     today = services.today()
-    document = case_document(
+    document = caseworker_case_view(
         services, reference, today, viewer=caseworker.email, via="portal case page"
     )
     if document is None:
         raise HTTPException(404)
-    with services.db.session() as session:
-        case = find_case(session, document["reference"])
-        details = submission_details(session, case)
-        trail = [
-            {"at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject_id,
-             "detail": e.detail}
-            for e in audit_trail(session, case)
-        ]  # fmt: skip
-    for milestone in document["milestones"]:
-        milestone["rag"] = rag(
-            date.fromisoformat(milestone["due"]), _date(milestone["met_on"]), today
-        )
-        if milestone["state"] == "not-applicable":
-            milestone["rag"] = None
-    for advice in document["advice_requests"]:
-        advice["rag"] = (
-            rag(_date(advice["due_on"]), None, today) if advice["status"] == "open" else None
-        )
-    for submission, detail in zip(document["submissions"], details, strict=True):
-        submission.update(detail, label=form_version_label(submission, document["advice_requests"]))
     return render(
         request,
         "case.html",
@@ -89,20 +67,23 @@ def case_page(
         moves=[(m, stage_name(m)) for m in document["allowed_moves"]],
         grounds=[g.value for g in ExceptionGround],
         advice_types=ADVICE_TYPES,
-        audit=trail,
+        audit=document["audit"],
         notice=request.session.pop("case_notice", None),
         today=today.isoformat(),
     )
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 def done(request: Request, reference: str, notice: dict[str, Any]) -> Response:
     """After an action: back to the case page (a reload does not repeat the action)."""
     request.session["case_notice"] = notice
     return RedirectResponse(f"/cases/{quote(reference.upper())}", status_code=303)
+
+
+def wake_sender(request: Request) -> None:
+    """After an action that queued mail has committed: send it now, not at the next interval."""
+    wake = services_of(request).wake_sender
+    if wake is not None:
+        wake()
 
 
 def show_case(request: Request, reference: str, caseworker: Caseworker) -> Response:
@@ -212,6 +193,7 @@ def take_advice_request(
     if advice_type not in ADVICE_TYPES:
         problems.append(problem("advice-type-missing", "advice_type"))
     due = parsed_date(form, "due", problems, required=False)
+    asked_notice = None
     if not problems:
         with services.db.session() as session:
             case = find_case(session, reference)
@@ -227,11 +209,13 @@ def take_advice_request(
                         today=services.today(), actor=caseworker.email,
                     )  # fmt: skip
                     asked_notice = {"kind": "advice", "reference": asked.reference}
-                    return done(request, reference, asked_notice)
                 except CommandFailed as failed:
                     session.rollback()
                     # The account, the case or the due date: CommandFailed's line says which.
                     problems.append(Problem(None, str(failed)))
+    if asked_notice is not None:  # committed, so its email can go
+        wake_sender(request)
+        return done(request, reference, asked_notice)
     return case_page(request, reference, caseworker, problems=problems, values=dict(form))
 
 
@@ -251,6 +235,7 @@ def take_reminder(
     if sent.outbox_id is None:
         failed = problem(f"reminder-{sent.refusal}", None, reference=advice.reference)
         return case_page(request, reference, caseworker, problems=[failed])
+    wake_sender(request)
     return done(request, reference, {"kind": "reminded", "reference": advice_reference.upper()})
 
 

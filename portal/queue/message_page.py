@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from intake.pipeline import held
 from intake.screening.attachments import size_in_words
+from intake.services import Services
 from intake.views.message import message_view, raw_of
 from portal.forms import CheckedForm
 from portal.identity import services_of
@@ -45,6 +46,16 @@ def show_message(request: Request, caseworker: Caseworker, inbound_id: str) -> R
     return message_response(request, caseworker, number_in_path(inbound_id))
 
 
+def viewed_message(services: Services, number: int, actor: str) -> dict | None:
+    """The message's view (intake.views.message), its viewing by `actor` audited; None when
+    there is no such message. The page and the API show this."""
+    with services.db.session() as session:
+        if session.get(InboundMessage, number) is None:
+            return None
+        held.record_message_event(session, "message-viewed", number, actor)
+    return message_view(services, number)
+
+
 def message_response(
     request: Request,
     caseworker,
@@ -53,12 +64,9 @@ def message_response(
     values: dict | None = None,
 ) -> Response:
     """The message's page (with `problems` in a form sent back), its view audited."""
-    services = services_of(request)
-    with services.db.session() as session:
-        if session.get(InboundMessage, number) is None:
-            raise HTTPException(status_code=404)
-        held.record_message_event(session, "message-viewed", number, caseworker.email)
-    view = message_view(services, number)
+    view = viewed_message(services_of(request), number, caseworker.email)
+    if view is None:
+        raise HTTPException(status_code=404)
     return render(
         request,
         "message.html",

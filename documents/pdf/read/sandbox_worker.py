@@ -51,6 +51,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
 
+class FieldTreeLimit(LimitReachedError):
+    """The field tree is nested deeper, or holds more fields, than any real form's."""
+
+
 class DecodedBytesLimit(Exception):
     """The PDF's streams inflate to more than one job may decode."""
 
@@ -192,8 +196,12 @@ def _read_or_explain(data: bytes, passwords: list[str] | tuple[str, ...]) -> dic
         return read_fields(data, passwords)
     except MemoryError:
         return answer("too-much-memory", "the PDF needs more memory to read than is allowed")
-    except LimitReachedError as error:
+    except FieldTreeLimit as error:
         return answer("malformed", f"the PDF goes past a safety limit ({describe(error)})")
+    except LimitReachedError as error:
+        # pypdf's own cap on one stream (a decompression bomb): as hostile as going past ours,
+        # so held for a person like it, not answered as a damaged file.
+        return answer("too-much-data", f"the PDF goes past a safety limit ({describe(error)})")
     except RecursionError:
         return answer("malformed", "the PDF is damaged: its objects are nested too deeply")
     except Exception as error:  # hostile input makes pypdf raise anything at all
@@ -272,14 +280,14 @@ class FieldWalk:
 
     def visit(self, node: Any, parent_name: str, inherited: dict[str, Any], depth: int) -> None:
         if depth > MAX_FIELD_DEPTH:
-            raise LimitReachedError(f"form fields nested more than {MAX_FIELD_DEPTH} deep")
+            raise FieldTreeLimit(f"form fields nested more than {MAX_FIELD_DEPTH} deep")
         identity = node.idnum if isinstance(node, IndirectObject) else id(node)
         node = node.get_object()
         if not isinstance(node, DictionaryObject) or identity in self.seen:
             return  # a kid that is not a dictionary, or a loop back to a field already read
         self.seen.add(identity)
         if len(self.seen) > MAX_FIELD_NODES:
-            raise LimitReachedError(f"more than {MAX_FIELD_NODES} form fields")
+            raise FieldTreeLimit(f"more than {MAX_FIELD_NODES} form fields")
         partial = node.get("/T")
         name = parent_name
         if partial is not None:
