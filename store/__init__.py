@@ -19,6 +19,7 @@ from store.mail_models import (
     OutboxMessage,
 )
 from store.models import (
+    CLOSED_CASE_STAGES,
     AdviceRequest,
     AuditEntry,
     AuditEntryImmutable,
@@ -29,6 +30,7 @@ from store.models import (
     Submission,
     TimelineEvent,
     TimelineEventImmutable,
+    open_case,
 )
 from store.references import ADVICE_PREFIX, CASE_PREFIX, next_reference, next_reference_now
 from store.reminder_models import ReminderRun, ReminderRunFailure, ReminderSent
@@ -43,6 +45,7 @@ from store.statuses import (
 
 __all__ = [
     "ADVICE_PREFIX",
+    "CLOSED_CASE_STAGES",
     "CASE_PREFIX",
     "LEASE",
     "MAX_INBOUND_ATTEMPTS",
@@ -82,6 +85,7 @@ __all__ = [
     "next_reference",
     "next_reference_now",
     "normalise_url",
+    "open_case",
     "open_database",
     "record_inbound_failure",
     "upgrade",

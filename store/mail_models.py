@@ -71,6 +71,8 @@ class InboundMessage(Base):
         Index("ix_inbound_messages_status_received", "status", "received_at", "id"),
         # ... and one sender's messages (addresses are stored lower-cased).
         Index("ix_inbound_messages_from_address", "from_address", "status", "received_at"),
+        # ... and one case's (searched by its reference); also every lookup by case.
+        Index("ix_inbound_messages_case_status_received", "case_id", "status", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +97,7 @@ class InboundMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     # use_alter: submissions also point here, and one of the two keys must come after both tables.
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", use_alter=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     event,
     func,
     text,
@@ -89,6 +90,24 @@ class Child(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# The stage values of a closed case, by code and by the display name stored before codes were:
+# `intake.cases.timeline.CLOSED_STAGE_VALUES`, written out here because the store imports nothing
+# of ours (tests/test_queue_plans.py holds the two equal). Sorted, and `open_case` below writes
+# them as literals, because SQLite uses a partial index only for a query that repeats its
+# condition exactly.
+CLOSED_CASE_STAGES = (
+    "Decision: no plan",
+    "Decision: not assessing",
+    "FINAL_ISSUED",
+    "Final plan issued",
+    "NOT_ISSUING",
+    "REFUSED_TO_ASSESS",
+    "Request withdrawn",
+    "WITHDRAWN",
+)
+_OPEN_CASE_SQL = "stage NOT IN ({})".format(", ".join(f"'{v}'" for v in CLOSED_CASE_STAGES))
+
+
 class Case(Base):
     """One request for an EHC needs assessment and everything that follows it.
 
@@ -98,10 +117,19 @@ class Case(Base):
     """
 
     __tablename__ = "cases"
-    # The caseworkers' queue: new requests newest first, and the deadlines at risk by day 0.
+    # The caseworkers' queue: new requests newest first, and the deadlines at risk by day 0,
+    # among open cases only (old closed ones are most of the table, and grow every year).
     __table_args__ = (
         Index("ix_cases_stage_created", "stage", "created_at", "id"),
         Index("ix_cases_day0", "day0"),
+        Index(
+            "ix_cases_open_day0",
+            "day0",
+            "id",
+            "stage",
+            sqlite_where=text(_OPEN_CASE_SQL),
+            postgresql_where=text(_OPEN_CASE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +153,12 @@ class Case(Base):
     )
     advice_requests: Mapped[list[AdviceRequest]] = relationship(back_populates="case")
     submissions: Mapped[list[Submission]] = relationship(back_populates="case")
+
+
+def open_case() -> Any:
+    """The condition of `ix_cases_open_day0`, as a query must write it for SQLite to use it."""
+    closed = bindparam("closed_stages", CLOSED_CASE_STAGES, expanding=True, literal_execute=True)
+    return Case.stage.not_in(closed)
 
 
 class AdviceRequest(Base):
@@ -251,7 +285,11 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "subject_type", "subject_id"),)
+    # A record's trail; and one action's entries since a moment (the queue's held mail).
+    __table_args__ = (
+        Index(None, "subject_type", "subject_id"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -265,7 +265,7 @@ def test_an_archive_from_an_older_schema_is_loaded_then_upgraded(services, senco
     try:
         with restored.engine.connect() as connection:
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert version.scalar_one() == "0012"
+            assert version.scalar_one() == "0013"
             case = connection.execute(select(Case).where(Case.reference == reference)).one()
             assert case.legal_hold_at is None
     finally:

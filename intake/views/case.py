@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from intake.cases.timeline import (
     REQUEST_RECEIVED,
@@ -61,11 +62,17 @@ def case_document(
                 .order_by(TimelineEvent.id)
             )
         )
-        submissions = session.scalars(
-            select(Submission).where(Submission.case_id == case.id).order_by(Submission.id)
+        submissions = list(
+            session.scalars(
+                select(Submission).where(Submission.case_id == case.id).order_by(Submission.id)
+            )
         )
+        files = attachments_by_submission(session, [s.id for s in submissions])
         advice = session.scalars(
-            select(AdviceRequest).where(AdviceRequest.case_id == case.id).order_by(AdviceRequest.id)
+            select(AdviceRequest)
+            .where(AdviceRequest.case_id == case.id)
+            .order_by(AdviceRequest.id)
+            .options(selectinload(AdviceRequest.professional))
         )
         clock = case_clock(case.day0, events, today)
         code = stage_code(case.stage)
@@ -151,9 +158,7 @@ def case_document(
                     "inbound_message_id": s.inbound_message_id,
                     "attachments": [
                         {"filename": a.filename, "size": a.size, "listed": a.listed, "flag": a.flag}
-                        for a in session.scalars(
-                            select(Attachment).where(Attachment.submission_id == s.id)
-                        )
+                        for a in files.get(s.id, [])
                     ],
                 }
                 for s in submissions
@@ -172,6 +177,22 @@ def case_document(
                 for a in advice
             ],
         }
+
+
+def attachments_by_submission(
+    session: Session, submission_ids: list[int]
+) -> dict[int, list[Attachment]]:
+    """The files of these submissions, oldest first under each: one query for them all, not one
+    per submission (a busy case has dozens)."""
+    found: dict[int, list[Attachment]] = {}
+    if submission_ids:
+        for attachment in session.scalars(
+            select(Attachment)
+            .where(Attachment.submission_id.in_(submission_ids))
+            .order_by(Attachment.id)
+        ):
+            found.setdefault(attachment.submission_id, []).append(attachment)
+    return found
 
 
 def form_version_label(submission: dict[str, Any], advice_requests: list[dict[str, Any]]) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from documents import get_form
 from intake.services import Services
-from intake.views.case import case_document, form_version_label
+from intake.views.case import attachments_by_submission, case_document, form_version_label
 from store import AdviceRequest, Attachment, AuditEntry, Case, Submission
 
 # Amber: a date falls due within this many days (and has not been met).
@@ -120,14 +120,15 @@ def answers_by_step(kind: str, answers: dict[str, Any]) -> list[dict[str, Any]]:
 def submission_details(session: Session, case: Case) -> list[dict[str, Any]]:
     """Every submission of the case, oldest first (as `case_document` lists them): its answers
     by step and its files, each with the id its download link names."""
-    submissions = session.scalars(
-        select(Submission).where(Submission.case_id == case.id).order_by(Submission.id)
+    submissions = list(
+        session.scalars(
+            select(Submission).where(Submission.case_id == case.id).order_by(Submission.id)
+        )
     )
+    files_of = attachments_by_submission(session, [s.id for s in submissions])
     details = []
     for s in submissions:
-        files = session.scalars(
-            select(Attachment).where(Attachment.submission_id == s.id).order_by(Attachment.id)
-        )
+        files = files_of.get(s.id, [])
         details.append(
             {
                 "id": s.id,
@@ -152,18 +153,19 @@ def case_attachment(session: Session, case: Case, attachment_id: int) -> Attachm
 
 
 def audit_trail(session: Session, case: Case) -> list[AuditEntry]:
-    """Who did what to the case and to its advice requests, newest first."""
-    advice = select(AdviceRequest.reference).where(AdviceRequest.case_id == case.id)
+    """Who did what to the case and to its advice requests, newest first.
+
+    The advice references are read first and given as a list: with a subquery in their place,
+    PostgreSQL read the whole audit log (a hashed subplan cannot use the subject index)."""
+    advice = list(
+        session.scalars(select(AdviceRequest.reference).where(AdviceRequest.case_id == case.id))
+    )
+    about_case = (AuditEntry.subject_type == "case") & (AuditEntry.subject_id == case.reference)
+    about_advice = (AuditEntry.subject_type == "advice_request") & AuditEntry.subject_id.in_(advice)
     return list(
         session.scalars(
             select(AuditEntry)
-            .where(
-                or_(
-                    (AuditEntry.subject_type == "case") & (AuditEntry.subject_id == case.reference),
-                    (AuditEntry.subject_type == "advice_request")
-                    & AuditEntry.subject_id.in_(advice.scalar_subquery()),
-                )
-            )
+            .where(or_(about_case, about_advice) if advice else about_case)
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         )
     )

@@ -21,7 +21,6 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from intake.cases.timeline import (
-    CLOSED_STAGE_VALUES,
     REQUEST_RECEIVED,
     STAGE_BY_CODE,
     STAGES_MEETING,
@@ -40,6 +39,7 @@ from store import (
     OutboxMessage,
     OutboxStatus,
     Professional,
+    open_case,
 )
 
 PAGE_SIZE = 50
@@ -139,6 +139,16 @@ def messages_of(statuses: tuple[InboundStatus, ...] | None) -> Callable[[Asked],
     return statement
 
 
+def messages_counted(statuses: tuple[InboundStatus, ...]) -> Callable[[Asked], Select]:
+    """The messages of `statuses` to count: without the join to their case's reference, which
+    changes no count but made SQLite read each message's row, not just the status index."""
+
+    def statement(asked: Asked) -> Select:
+        return select(InboundMessage.id).where(*_messages_where(statuses, asked))
+
+    return statement
+
+
 def page_of_messages(statuses: tuple[InboundStatus, ...]) -> Callable[[Asked, int, int], Select]:
     """One page of messages of several statuses: the newest of each status taken along its own
     index and merged, so the page costs its rows, not a sort of every message of the list."""
@@ -231,7 +241,7 @@ def deadlines_at_risk(asked: Asked) -> Select:
     ]
     milestone = case(*((condition, literal(code)) for code, condition in reversed(at_risk)))
     found = select(Case, milestone.label("milestone")).where(
-        Case.stage.not_in(sorted(CLOSED_STAGE_VALUES)), or_(*(c for _, c in at_risk))
+        open_case(), or_(*(c for _, c in at_risk))
     )
     found = cases_searched(found, asked)
     return found.order_by(Case.day0.desc(), Case.id.desc())
@@ -254,15 +264,17 @@ def deadline_rows(found: list[tuple[Case, str]], today: date) -> list[dict[str, 
 
 
 def overdue_advice(asked: Asked) -> Select:
-    """Advice requests still open after their due date, the most recently due first."""
-    asked_for = aliased(Case)
-    found = (
-        select(AdviceRequest)
-        .join(asked_for, asked_for.id == AdviceRequest.case_id)
-        .where(AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on < asked.today)
+    """Advice requests still open after their due date, the most recently due first.
+
+    Joined to their case only to search by its reference: every advice request has its case, so
+    the join changes no row, but PostgreSQL, guessing many overdue, hashed every case to count
+    them."""
+    found = select(AdviceRequest).where(
+        AdviceRequest.status == AdviceStatus.OPEN, AdviceRequest.due_on < asked.today
     )
     if asked.reference:
-        found = found.where(
+        asked_for = aliased(Case)
+        found = found.join(asked_for, asked_for.id == AdviceRequest.case_id).where(
             or_(AdviceRequest.reference == asked.reference, asked_for.reference == asked.reference)
         )
     elif asked.address_part:
@@ -292,13 +304,18 @@ def advice_rows(requests: list[AdviceRequest], today: date) -> list[dict[str, An
 # --- mail we could not send -------------------------------------------------------------------
 
 
-def held_mail_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
-    held = session.scalars(
+def held_mail(now: datetime) -> Select:
+    """The audit entries of replies held back lately (along the index on action and time)."""
+    return (
         select(AuditEntry)
         .where(AuditEntry.action == RATE_LIMITED_ACTION, AuditEntry.at >= now - HELD_MAIL_SHOWN_FOR)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
+
+
+def held_mail_rows(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Replies the per-recipient rate limit held back: never sent, so a person must look."""
+    held = session.scalars(held_mail(now))
     return [
         queue_row(
             "held-mail",

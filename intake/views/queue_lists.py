@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from intake.services import Services
 from intake.views.queue import (
@@ -21,13 +21,14 @@ from intake.views.queue import (
     deadline_rows,
     deadlines_at_risk,
     message_rows,
+    messages_counted,
     messages_of,
     new_requests,
     overdue_advice,
     page_of_messages,
     unsent_mail_rows,
 )
-from store import InboundStatus
+from store import AdviceRequest, Case, InboundStatus
 
 Rows = list[dict[str, Any]]
 
@@ -44,6 +45,11 @@ class QueueList:
     whole: Callable[[Session, Asked], Rows] | None = None
     # A page's own statement, where taking one from `statement` would sort the whole list.
     paged: Callable[[Asked, int, int], Select] | None = None
+    # What `rows` reads of each row's relations, loaded with the rows (one query per relation,
+    # not one per row); never part of a count.
+    load: tuple[Any, ...] = ()
+    # The list's rows for counting, where `statement` joins what a count need not read.
+    counted: Callable[[Asked], Select] | None = None
 
     def fetch(self, session: Session, asked: Asked, limit: int | None = None, offset: int = 0):
         if self.statement is None:
@@ -55,13 +61,16 @@ class QueueList:
             statement = self.paged(asked, limit, offset)
         else:
             statement = self.statement(asked).limit(limit).offset(offset)
+        if self.load:
+            statement = statement.options(*self.load)
         return self.rows(session.execute(statement).all(), asked)
 
     def count(self, session: Session, asked: Asked, up_to: int | None = None) -> int:
         """How many rows the list has; past `up_to`, `up_to + 1` (counting stops there)."""
         if self.statement is None:
             return len(self.whole(session, asked))
-        counted = self.statement(asked).order_by(None).with_only_columns(literal(1))
+        listed = (self.counted or self.statement)(asked)
+        counted = listed.order_by(None).with_only_columns(literal(1))
         if up_to is not None:
             counted = counted.limit(up_to + 1)
         return session.scalar(select(func.count()).select_from(counted.subquery()))
@@ -70,7 +79,11 @@ class QueueList:
 def _messages(*statuses: InboundStatus) -> QueueList:
     paged = page_of_messages(statuses) if len(statuses) > 1 else None
     return QueueList(
-        "", messages_of(statuses), lambda found, asked: message_rows(found), None, paged
+        "",
+        messages_of(statuses),
+        lambda found, asked: message_rows(found),
+        paged=paged,
+        counted=messages_counted(statuses),
     )
 
 
@@ -88,16 +101,23 @@ QUEUE_LISTS: tuple[QueueList, ...] = (
     _named("awaiting-verification", _messages(InboundStatus.AWAITING_VERIFICATION)),
     _named("rejected", _messages(InboundStatus.REJECTED)),
     _named("failed", _messages(InboundStatus.FAILED, InboundStatus.PARKED)),
-    QueueList("new-requests", new_requests, lambda found, asked: case_rows(_firsts(found))),
+    QueueList(
+        "new-requests",
+        new_requests,
+        lambda found, asked: case_rows(_firsts(found)),
+        load=(selectinload(Case.requested_by),),
+    ),
     QueueList(
         "overdue-advice",
         overdue_advice,
         lambda found, asked: advice_rows(_firsts(found), asked.today),
+        load=(selectinload(AdviceRequest.professional), selectinload(AdviceRequest.case)),
     ),
     QueueList(
         "deadlines-at-risk",
         deadlines_at_risk,
         lambda found, asked: deadline_rows(found, asked.today),
+        load=(selectinload(Case.requested_by),),
     ),
     QueueList("mail-not-sent", None, whole=unsent_mail_rows),
 )
