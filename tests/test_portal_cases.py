@@ -22,6 +22,7 @@ from conftest import SENCO
 from sqlalchemy import select
 from web_client import PASSWORD, Visitor, active_account, problems_on, served, sign_in
 
+from intake.lifecycle.holds import place_legal_hold
 from intake.reminders.mail import ADVICE_REMINDER, outbox_composer
 from intake.views.case_page import rag
 from store import AdviceRequest, AdviceStatus, AuditEntry, Case, OutboxMessage
@@ -165,6 +166,19 @@ def test_the_case_page_shows_the_child_clock_answers_and_files_escaped(
         viewed = session.scalars(select(AuditEntry).where(AuditEntry.action == "case-viewed")).all()
     assert [(e.actor, e.subject_id) for e in viewed] == [(CASEWORKER, reference)]
     assert "case-viewed" in page
+
+
+def test_a_case_on_legal_hold_says_so_with_its_reason(services, reference, caseworker) -> None:
+    assert "Legal hold" not in caseworker.get(f"/cases/{reference}").text
+    with services.db.session() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        placed = place_legal_hold(
+            services, session, case, reason="Tribunal <appeal>", actor="records@council.example"
+        )
+    assert placed.done
+    page = caseworker.get(f"/cases/{reference}").text
+    assert "<dt>Legal hold</dt>" in page
+    assert "placed by records@council.example: Tribunal &lt;appeal&gt;" in page
 
 
 def test_a_file_downloads_as_an_attachment_with_its_stored_bytes(
